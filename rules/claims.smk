@@ -1,0 +1,18 @@
+# The claims ledger: one row per claim of the paper, computed from the tables.
+
+
+rule claims:
+    """results/claims.csv and results/claims.md (kr.claims)."""
+    input:
+        unpack(lambda wildcards: claim_tables()),
+    output:
+        csv=report(f"{RESULTS}/claims.csv", caption="report/claims.rst", category="Claims"),
+        md=f"{RESULTS}/claims.md",
+    params:
+        thresholds=config["claims"],
+    log:
+        f"{RESULTS}/logs/claims.log",
+    conda:
+        "../envs/theory.yaml"
+    script:
+        "../scripts/claims.py"
