@@ -7,12 +7,17 @@
 # (rules/figures.smk) -> claims ledger (rules/claims.smk).  All numerics live
 # in the `kr` package; scripts/ only wire Snakemake to it.
 
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# The quick preset, found next to this Snakefile even when the working
+# directory (-d/--directory) is elsewhere.  --configfile files and --config
+# values are applied on top of it.
+configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 include: "rules/common.smk"

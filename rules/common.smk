@@ -15,8 +15,12 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (workflow.basedir, os.getenv("PYTHONPATH")) if p)
 )
 
+from kr.configuration import coerce_scalars
 from kr.registry import FIGURE_TABLES, THEORY_TABLES, tables_for_figures
 
+# Numbers given with --config arrive as strings; restore them, then check
+# everything against the schema (filling defaults) before any job runs.
+config.update(coerce_scalars(dict(config)))
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
 RESULTS = config["results"]

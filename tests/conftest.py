@@ -1,0 +1,44 @@
+"""Shared fixtures: paths, and a runner for the Snakemake workflow."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """Run this repository's workflow with ``workdir`` as working directory."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), *args]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=workdir)
+
+
+TINY_CONFIG = {
+    "figures": ["fig2", "fig3a", "fig3b"],
+    "theory": {
+        "fig2": {"z": {"start": -5, "stop": 5, "num": 41}, "rescaling_zmax": [10, 1000, 100000]},
+        "fig3a": {"depths": [2, 3], "z": {"start": -2, "stop": 2, "num": 21}},
+        "fig3b": {
+            "depths": [2, 3],
+            "d": 20,
+            "alpha": {"log10_start": -8, "log10_stop": 3, "num": 23},
+            "transition_eps": [0.5, 0.2, 0.1, 0.05],
+        },
+        "limits": {"d": 5, "n_vectors": 3, "alpha": {"log10_start": -30, "log10_stop": 4, "num": 18}},
+    },
+}
+
+
+@pytest.fixture
+def tiny_config(tmp_path: Path) -> Path:
+    """A config file with tiny grids, in a fresh working directory."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(TINY_CONFIG))
+    return path

@@ -1,0 +1,130 @@
+"""The Snakemake workflow: planning, a tiny end-to-end run, config errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from kr.claims import NOT_REPRODUCED, NOT_RUN, REPRODUCED, registry
+from kr.registry import FIGURE_TABLES, tables_for_figures
+from kr.results import read_meta, read_table
+
+from .conftest import REPO, snakemake
+
+DEFAULT_FIGURES = yaml.safe_load((REPO / "config.yaml").read_text())["figures"]
+
+
+def test_dry_run_plans_every_figure(tmp_path: Path) -> None:
+    """`snakemake -n figures` on the default config plans every figure and the ledger."""
+    out = snakemake(tmp_path, "-n", "figures")
+    assert out.returncode == 0, out.stderr
+    log = out.stdout + out.stderr
+    for fig in DEFAULT_FIGURES:
+        for ext in ("pdf", "png"):
+            assert f"results/figures/{fig}.{ext}" in log
+    assert "results/claims.csv" in log and "results/claims.md" in log
+    assert set(DEFAULT_FIGURES) == set(FIGURE_TABLES), "the default preset should draw every figure"
+
+
+def test_paper_preset_and_slurm_profile_plan(tmp_path: Path) -> None:
+    """The paper preset validates, and the cluster profile loads (dry run)."""
+    out = snakemake(tmp_path, "-n", "figures", "--configfile", str(REPO / "config.yaml"),
+                    str(REPO / "presets/paper.yaml"), "--profile", str(REPO / "profiles/slurm"))
+    assert out.returncode == 0, out.stderr
+    assert "theory_table" in out.stdout
+
+
+def test_lint_is_clean(tmp_path: Path) -> None:
+    out = snakemake(tmp_path, "--lint")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Lints for" not in out.stdout + out.stderr
+
+
+def test_tiny_end_to_end(tmp_path: Path, tiny_config: Path) -> None:
+    """Run every rule on tiny grids; check outputs, provenance, ledger, idempotence, -f."""
+    out = snakemake(tmp_path, "--cores", "2", "figures", "--configfile", str(tiny_config))
+    assert out.returncode == 0, out.stderr[-3000:]
+    res = tmp_path / "results"
+    for fig in DEFAULT_FIGURES:
+        assert (res / "figures" / f"{fig}.pdf").read_bytes().startswith(b"%PDF")
+        assert (res / "figures" / f"{fig}.png").read_bytes().startswith(b"\x89PNG")
+        assert (res / "logs" / "plot_figure" / f"{fig}.log").exists()
+
+    # every table records its parameters, code version and convergence
+    tables = sorted((res / "tables").glob("*.csv"))
+    assert len(tables) == 6
+    for path in tables:
+        meta = read_meta(path)
+        assert meta["converged"] is True
+        assert meta["code_version"].startswith("0.")
+        assert meta["parameters"]["table"] == path.stem
+    fig3b = read_table(res / "tables" / "fig3b_norm_ratio.csv")
+    assert set(fig3b["D"]) == {2, 3} and (fig3b["d"] == 20).all()
+    assert not list(res.rglob("*.tmp")), "no temporary files may be left behind"
+
+    # the ledger: one row per registered claim, verdicts from the allowed set
+    ledger = pd.read_csv(res / "claims.csv", skiprows=1)
+    assert list(ledger["claim_id"]) == [c.claim_id for c in registry()]
+    assert set(ledger["verdict"]) <= {REPRODUCED, NOT_REPRODUCED, NOT_RUN}
+    assert (ledger["verdict"] != NOT_RUN).all()
+    verdicts = dict(zip(ledger["claim_id"], ledger["verdict"]))
+    assert verdicts["sec4-r-unique-quartic-root"] == NOT_REPRODUCED
+    assert verdicts["fig3b-transition-exp-vs-poly"] == REPRODUCED
+    assert "# Claims ledger" in (res / "claims.md").read_text()
+
+    # a second run does nothing
+    again = snakemake(tmp_path, "--cores", "2", "figures", "--configfile", str(tiny_config))
+    assert again.returncode == 0
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+    # forcing one file recomputes only that job
+    target = "results/tables/fig2_q_r.csv"
+    forced = snakemake(tmp_path, "--cores", "2", "-f", target, "--configfile", str(tiny_config))
+    assert forced.returncode == 0, forced.stderr[-3000:]
+    log = forced.stdout + forced.stderr
+    assert re.search(r"1 of 1 steps \(100%\) done", log), log[-2000:]
+
+
+def test_unconfigured_figures_are_not_run(tmp_path: Path, tiny_config: Path) -> None:
+    """With only fig2 configured, its claims are checked and the others are 'not run'."""
+    out = snakemake(tmp_path, "--cores", "2", "figures", "--configfile", str(tiny_config),
+                    "--config", "figures=[fig2]")
+    assert out.returncode == 0, out.stderr[-3000:]
+    ledger = pd.read_csv(tmp_path / "results" / "claims.csv", skiprows=1)
+    built = set(tables_for_figures(["fig2"]))
+    fig2_ids = {c.claim_id for c in registry() if set(c.tables) <= built}
+    assert fig2_ids, "fig2 should carry claims"
+    fig2_claims = ledger["claim_id"].isin(fig2_ids)
+    assert (ledger.loc[fig2_claims, "verdict"] != NOT_RUN).all()
+    assert (ledger.loc[~fig2_claims, "verdict"] == NOT_RUN).all()
+    assert not (tmp_path / "results" / "figures" / "fig3b.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("theory={fig3b: {alpha: [-1, 2]}}", "['theory']['fig3b']['alpha']"),  # negative alpha
+        ("theory={fig3a: {depths: [1, 3]}}", "['theory']['fig3a']['depths']"),  # D < 2
+        ("theory={fig3a: {depths: []}}", "['theory']['fig3a']['depths']"),  # empty grid
+        ("figures=[fig2, fig42]", "['figures']"),  # unknown figure
+        ("theory={fig3b: {d: ten}}", "['theory']['fig3b']['d']"),  # wrong type
+        ("theory={limits: {seed: 1, colour: red}}", "['theory']['limits']"),  # unknown key
+    ],
+)
+def test_bad_config_fails_before_any_job(tmp_path: Path, override: str, key: str) -> None:
+    out = snakemake(tmp_path, "--cores", "1", "figures", "--config", override)
+    assert out.returncode != 0
+    err = out.stdout + out.stderr
+    assert "Error validating config file" in err
+    assert key in err, err[-2000:]
+    assert not (tmp_path / "results").exists(), "no job may run on a bad config"
+
+
+def test_cli_numbers_are_numbers(tmp_path: Path) -> None:
+    """Nested --config values are parsed as numbers, as in a YAML file."""
+    out = snakemake(tmp_path, "-n", "figures", "--config", "theory={fig3b: {d: 50, depths: [2, 4]}}")
+    assert out.returncode == 0, out.stderr[-2000:]
