@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -80,6 +81,15 @@ def test_tiny_end_to_end(tmp_path: Path, tiny_config: Path) -> None:
     again = snakemake(tmp_path, "--cores", "2", "figures", "--configfile", str(tiny_config))
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
+
+    # the report bundles the figures and the ledger
+    report = snakemake(tmp_path, "--report", "results/report.zip", "figures", "--configfile", str(tiny_config))
+    assert report.returncode == 0, report.stderr[-3000:]
+    with zipfile.ZipFile(res / "report.zip") as zf:
+        names = zf.namelist()
+    for fig in DEFAULT_FIGURES:
+        assert any(n.endswith(f"/{fig}.png") for n in names)
+    assert any(n.endswith("/claims.csv") for n in names)
 
     # forcing one file recomputes only that job
     target = "results/tables/fig2_q_r.csv"
