@@ -409,7 +409,7 @@ class TestQ:
 class TestThresholds:
     """alpha thresholds of Theorem 2 and Lemmas 1 and 3."""
 
-    @pytest.mark.parametrize("eps", [0.1, 0.5, 1.0, 2.5])
+    @pytest.mark.parametrize("eps", [0.1, 0.5, 1.0, 2.5, 10.0])
     @pytest.mark.parametrize("l1", [0.05, 0.3, 1.0, 7.0])
     @pytest.mark.parametrize("d", [1, 5, 100])
     def test_alpha_l1_sufficient_formula(self, eps, l1, d):
@@ -424,13 +424,26 @@ class TestThresholds:
         ref = math.sqrt(2 * (1 + eps) * (1 + 2 / eps) * l2)
         assert_rel(call(th.alpha_l2_sufficient, eps, l2), ref, 1e-13, "alpha_l2_sufficient")
 
-    @pytest.mark.parametrize("eps", [0.1, 0.5, 1.0, 2.5])
+    @pytest.mark.parametrize("eps", [0.1, 0.5, 1.0, 2.5, 10.0])
     @pytest.mark.parametrize("l1", [0.05, 0.3, 1.0, 7.0])
     @pytest.mark.parametrize("d", [1, 5, 100])
     def test_alpha_lemma1_formula(self, eps, l1, d):
         """Lemma 1: min{1, sqrt(l1), (2 l1)^(-1/(2 eps)), exp(-d/(2 eps l1))}."""
         ref = min(1.0, math.sqrt(l1), (2 * l1) ** (-1 / (2 * eps)), math.exp(-d / (2 * eps * l1)))
         assert_rel(call(th.alpha_lemma1, eps, l1, d), ref, 1e-13, "alpha_lemma1")
+
+    def test_threshold_grids_exercise_every_branch(self):
+        """Guard for the formula tests above: each term of each min() is the active one
+        for at least one grid point (otherwise a dropped term would go unnoticed)."""
+        active_l1, active_lem = set(), set()
+        for eps in (0.1, 0.5, 1.0, 2.5, 10.0):
+            for l1 in (0.05, 0.3, 1.0, 7.0):
+                for d in (1, 5, 100):
+                    t = [(2 * (1 + eps) * l1) ** (-(2 + eps) / (2 * eps)), math.exp(-d / (eps * l1))]
+                    active_l1.add(int(np.argmin(t)))
+                    t = [math.sqrt(l1), (2 * l1) ** (-1 / (2 * eps)), math.exp(-d / (2 * eps * l1))]
+                    active_lem.add(int(np.argmin(t)))
+        assert active_l1 == {0, 1} and active_lem == {0, 1, 2}
 
     @pytest.mark.parametrize("eps", [0.1, 0.5, 1.0, 2.5])
     @pytest.mark.parametrize("l2", [0.05, 1.0, 7.0])
