@@ -3,7 +3,7 @@
 #   snakemake --cores all figures                      # quick preset (config.yaml)
 #   snakemake --cores all figures --configfile presets/paper.yaml --profile profiles/slurm
 #
-# Stages: result tables (rules/theory.smk, one job per table) -> figures
+# Stages: result tables (rules/theory.smk, rules/diagonal.smk) -> figures
 # (rules/figures.smk) -> claims ledger (rules/claims.smk).  All numerics live
 # in the `kr` package; scripts/ only wire Snakemake to it.
 
@@ -22,6 +22,7 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 
 include: "rules/common.smk"
 include: "rules/theory.smk"
+include: "rules/diagonal.smk"
 include: "rules/figures.smk"
 include: "rules/claims.smk"
 

@@ -16,15 +16,33 @@ THEORY_TABLES: dict[str, tuple[str, str]] = {
     "fig3b_norm_ratio": ("fig3b", "fig3b"),
     "fig3b_transition": ("fig3b", "fig3b"),
 }
-"""Closed-form tables of Sections 4-5.  A table is built (and its claims
-checked) when its figure is listed in ``config['figures']``."""
+"""Closed-form tables of Sections 4-5, built by rule ``theory_table``."""
+
+DIAGONAL_TABLES: dict[str, tuple[str, ...]] = {
+    # table name: figures it belongs to (rule diagonal_aggregate)
+    "diagonal_refs": ("fig1a", "fig1b"),
+    "diagonal_sweep": ("fig1a", "fig1b"),
+    "diagonal_threshold": ("fig1c", "fig3c"),
+}
+"""Aggregated tables of the diagonal-network experiment (Sections 4-5)."""
 
 FIGURE_TABLES: dict[str, tuple[str, ...]] = {
+    "fig1a": ("diagonal_sweep", "diagonal_refs"),
+    "fig1b": ("diagonal_sweep",),
+    "fig1c": ("diagonal_threshold",),
     "fig2": ("fig2_q_r",),
     "fig3a": ("fig3a_qD",),
     "fig3b": ("fig3b_norm_ratio",),
+    "fig3c": ("diagonal_threshold",),
 }
 """Figure name -> the result tables it is drawn from."""
+
+
+def table_figures() -> dict[str, tuple[str, ...]]:
+    """Every table -> the figures that need it (drawn, or checked by claims)."""
+    out = {name: (fig,) for name, (_, fig) in THEORY_TABLES.items()}
+    out.update(DIAGONAL_TABLES)
+    return out
 
 
 def tables_for_figures(figures: list[str]) -> list[str]:
@@ -32,5 +50,7 @@ def tables_for_figures(figures: list[str]) -> list[str]:
 
     >>> tables_for_figures(["fig2"])
     ['fig2_q_r', 'fig2_rescaling']
+    >>> tables_for_figures(["fig1c"])
+    ['diagonal_threshold']
     """
-    return [name for name, (_, fig) in THEORY_TABLES.items() if fig in figures]
+    return [name for name, figs in table_figures().items() if set(figs) & set(figures)]

@@ -128,3 +128,41 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Atomically write a text file."""
     with atomic_open(path) as fh:
         fh.write(text)
+
+
+def write_arrays(
+    path: str | os.PathLike[str],
+    arrays: Mapping[str, np.ndarray],
+    parameters: Mapping[str, Any],
+    *,
+    converged: bool,
+    wall_time_s: float | None = None,
+) -> dict[str, Any]:
+    """Atomically write named arrays to ``.npz`` with the provenance header.
+
+    The header is stored as the JSON string array ``__meta__``.
+    """
+    meta = make_meta(parameters, converged=converged, wall_time_s=wall_time_s)
+    with atomic_open(path, "wb") as fh:
+        np.savez(fh, __meta__=np.array(json.dumps(meta, sort_keys=True)), **arrays)
+    return meta
+
+
+def read_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Arrays and provenance header of a file written by :func:`write_arrays`."""
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files if k != "__meta__"}
+        meta = json.loads(str(z["__meta__"]))
+    return arrays, meta
+
+
+def concat_tables(paths: list[str], out: str | os.PathLike[str]) -> dict[str, Any]:
+    """Concatenate tables written by :func:`write_table` into one tidy table.
+
+    The output's header lists its sources with their own headers, so no
+    parameter or code version is lost in aggregation.
+    """
+    frames = [read_table(p) for p in paths]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    sources = {str(p): f.attrs["meta"] for p, f in zip(paths, frames)}
+    return write_table(df, out, {"sources": sorted(sources)}, source_meta=sources)

@@ -16,7 +16,8 @@ os.environ.update(
 )
 
 from kr.configuration import coerce_scalars
-from kr.registry import FIGURE_TABLES, THEORY_TABLES, tables_for_figures
+from kr.grids import expand_grid
+from kr.registry import DIAGONAL_TABLES, FIGURE_TABLES, THEORY_TABLES, tables_for_figures
 
 # Numbers given with --config arrive as strings; restore them, then check
 # everything against the schema (filling defaults) before any job runs.
@@ -29,6 +30,10 @@ RESULTS = config["results"]
 wildcard_constraints:
     table="|".join(THEORY_TABLES),
     fig="|".join(FIGURE_TABLES),
+    N=r"[1-9][0-9]*",
+    D=r"[2-9]|10",
+    seed=r"[0-9]+",
+    alpha=r"[0-9][0-9.]*(e[-+][0-9]+)?",
 
 
 def theory_spec(wildcards):
@@ -50,6 +55,36 @@ def figure_inputs(wildcards):
 def claim_tables():
     """Tables of every configured experiment, by name (the ledger's input)."""
     return {name: table_path(name) for name in tables_for_figures(config["figures"])}
+
+
+def alpha_id(alpha):
+    """The file-name form of an alpha value (round-trips through float)."""
+    return f"{float(alpha):.12g}"
+
+
+def diagonal_ref_tables():
+    dg = config["diagonal"]
+    return expand(f"{RESULTS}/diagonal/refs/N{{N}}_s{{seed}}.csv", N=dg["N"], seed=dg["seeds"])
+
+
+def diagonal_sweep_tables():
+    dg = config["diagonal"]
+    return expand(
+        f"{RESULTS}/diagonal/sweep/N{{N}}_D{{D}}_s{{seed}}.csv", N=dg["N"], D=dg["depths"], seed=dg["seeds"]
+    )
+
+
+def diagonal_gd_tables():
+    dg, gd = config["diagonal"], config["diagonal"]["gd"]
+    return expand(
+        f"{RESULTS}/diagonal/gd/N{{N}}_D{{D}}_a{{alpha}}_s{{seed}}.csv",
+        N=dg["N"], D=gd["depths"], alpha=[alpha_id(a) for a in gd["alpha"]], seed=gd["seeds"],
+    )
+
+
+def diagonal_threshold_tables():
+    dg = config["diagonal"]
+    return expand(f"{RESULTS}/diagonal/threshold/D{{D}}_s{{seed}}.csv", D=dg["fig1c"]["depths"], seed=dg["seeds"])
 
 
 def claims_targets():

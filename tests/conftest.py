@@ -21,7 +21,7 @@ def snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.Compl
 
 
 TINY_CONFIG = {
-    "figures": ["fig2", "fig3a", "fig3b"],
+    "figures": ["fig1a", "fig1b", "fig1c", "fig2", "fig3a", "fig3b", "fig3c"],
     "theory": {
         "fig2": {"z": {"start": -5, "stop": 5, "num": 41}, "rescaling_zmax": [10, 1000, 100000]},
         "fig3a": {"depths": [2, 3], "z": {"start": -2, "stop": 2, "num": 21}},
@@ -32,6 +32,17 @@ TINY_CONFIG = {
             "transition_eps": [0.5, 0.2, 0.1, 0.05],
         },
         "limits": {"d": 5, "n_vectors": 3, "alpha": {"log10_start": -30, "log10_stop": 4, "num": 18}},
+    },
+    "diagonal": {
+        "d": 30,
+        "r_star": 2,
+        "N": 12,
+        "seeds": [0, 1],
+        "depths": [2, 3],
+        "alpha": {"log10_start": -4, "log10_stop": 2, "num": 5},
+        "gd": {"alpha": [1.0], "seeds": [0], "depths": [2], "max_steps": 50000, "tol": 1.0e-7},
+        "fig1c": {"N": [8, 15, 25], "depths": [2, 3], "log10_alpha_D_bounds": [-20, 2], "bisection_iterations": 12},
+        "theorem2_eps": [2.0, 10.0],
     },
 }
 

@@ -45,3 +45,14 @@ def test_read_meta_rejects_foreign_csv(tmp_path: Path) -> None:
     path.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="kr-meta"):
         read_meta(path)
+
+
+def test_arrays_roundtrip_with_meta(tmp_path: Path) -> None:
+    from kr.results import read_arrays, write_arrays
+
+    a = {"l1": np.array([0.0, 1.5, -2.0]), "l2": np.linspace(0, 1, 4)}
+    write_arrays(tmp_path / "b.npz", a, {"N": 10, "seed": 0}, converged=False)
+    back, meta = read_arrays(tmp_path / "b.npz")
+    assert set(back) == {"l1", "l2"}
+    np.testing.assert_array_equal(back["l1"], a["l1"])
+    assert meta["parameters"] == {"N": 10, "seed": 0} and meta["converged"] is False
