@@ -94,9 +94,10 @@ Array = NDArray[np.float64]
 _EPS = float(np.finfo(np.float64).eps)
 
 _REBASE_RATIO = 1e-3  # re-anchor once some w^(D-2) (w^2 for D = 2) grew by 1/this
-_EXT_RATIO = 1e-6  # beyond growth 1/this, w^D is continued linearly (trial points only)
+_EXT_RATIO = 1e-6  # beyond growth 1/this, w^D is continued by a quadratic (trial points only)
 _CLOCK_RATIO = 1e-7  # restart the chart's clock when the step is below this fraction of it
 _RESIDUAL_RATIO = 1e-3  # new chart once ||r|| fell by this factor (keeps rtol |s| << tol / lam)
+_R_REL = 1e-3  # local error in r <= this * max(||r||, tol): accurate times to reach tol
 _T_CAP = 1e300  # a chart's clock never runs past this (keeps the solver's arithmetic finite)
 _NEWTON_TOL = 0.01  # Radau's Newton tolerance (relative to atol + rtol |y|), at least this
 _NOISE_FACTOR = 1.0  # atol >= this * h * eps * |terms of r| / _NEWTON_TOL
@@ -161,7 +162,9 @@ def _check_tol(tol: Any) -> float:
 # --------------------------------------------------------------------------- #
 # closed forms
 # --------------------------------------------------------------------------- #
-def loss_gradient(X: ArrayLike, y: ArrayLike, w_plus: ArrayLike, w_minus: ArrayLike, D: float = 2) -> tuple[Array, Array]:
+def loss_gradient(
+    X: ArrayLike, y: ArrayLike, w_plus: ArrayLike, w_minus: ArrayLike, D: float = 2
+) -> tuple[Array, Array]:
     """Gradient of ``L = ||X (w+^D - w-^D) - y||^2`` w.r.t. ``(w+, w-)``.
 
     ``dL/dw+ = 2 D (X^T r) w+^(D-1)`` and ``dL/dw- = -2 D (X^T r) w-^(D-1)``
@@ -234,7 +237,7 @@ class _Chart:
     ``shrink(v)`` is the smallest ``(w/w_anchor)^-(D-2)`` (``^-2`` for D = 2)
     over coordinates and signs; the flow re-anchors below ``_REBASE_RATIO``.
     Below ``_EXT_RATIO`` (a region the exact flow never enters within one
-    chart) ``w^D`` is continued linearly in ``v``, which keeps the solver's
+    chart) ``w^D`` is continued by a quadratic in ``v``, which keeps the solver's
     trial points finite without changing the solution.
     """
 
@@ -265,20 +268,25 @@ class _Chart:
             self.lo_m = _EXT_RATIO * self.um0
 
     # ------------------------------------------------------------------ #
+    # Continuations are second-order Taylor polynomials: finite everywhere, C^2, and
+    # as curved as the true function at the junction, so that the solver's error
+    # estimate still rejects steps that overshoot into them (a linear continuation
+    # looks benign to it and invites such steps).
     @staticmethod
     def _exp(e: Array, hi: Array) -> tuple[Array, Array]:
-        """(exp e, its derivative), continued linearly above ``hi``."""
+        """(exp e, its derivative), continued quadratically above ``hi``."""
         ec = np.minimum(e, hi)
+        x = e - ec
         F = np.exp(ec)
-        return F * (1.0 + (e - ec)), F
+        return F * (1.0 + x * (1.0 + 0.5 * x)), F * (1.0 + x)
 
     def _pow(self, u: Array, lo: Array) -> tuple[Array, Array]:
-        """(u^-p, d/du u^-p), continued linearly below ``lo``."""
+        """(u^-p, d/du u^-p), continued quadratically below ``lo``."""
         p = self.p
-        inside = u >= lo
-        us = np.where(inside, u, lo)
+        us = np.maximum(u, lo)
+        x = (us - u) / us  # relative depth below lo, 0 inside
         g = np.exp(-p * np.log(us))
-        return g * (1.0 + p * (us - u) / us), -p * g / us
+        return g * (1.0 + p * x * (1.0 + 0.5 * (p + 1.0) * x)), -p * g / us * (1.0 + (p + 1.0) * x)
 
     def beta(self, v: Array) -> tuple[Array, Array]:
         """(beta, d beta / d v) at ``v = X^T dS``, elementwise over the d coordinates."""
@@ -341,12 +349,14 @@ class FlowResult:
     """Outcome of :func:`diagonal_flow`.
 
     ``converged`` is ``residual_norm = ||X beta - y||_2 <= tol`` at the final
-    time ``t``; ``loss = residual_norm^2`` (= L).  ``steps`` counts accepted
-    solver steps; ``rebases`` counts new charts by reason (``growth``:
-    some w grew by 1/_REBASE_RATIO, ``residual``: ||r|| fell 1000-fold, ``clock``:
-    steps too small for the chart's clock, ``redo``: a step left the chart).  ``S`` is ``int_0^t r`` (the
-    dual variable; informational -- for D > 2 and small alpha beta cannot be
-    recovered from it in float64, which is why the solver uses charts).
+    flow time ``t``: the first time with ``||X beta - y|| <= tol`` (located by
+    bisection within the last step; after ``max(t_eval)``), or where the run
+    stopped.  ``loss = residual_norm^2`` (= L).  ``steps`` counts accepted
+    solver steps; ``rebases`` counts new charts by reason (``growth``: some w
+    grew 1000-fold, ``residual``: ||r|| fell 1000-fold, ``clock``: steps too
+    small for the chart's clock, ``redo``: a step left the chart).  ``S`` is
+    ``int_0^t r`` (the dual variable; informational -- for D > 2 and small
+    alpha beta cannot be recovered from it in float64, hence the charts).
     ``beta_eval[k]`` is beta at ``t_eval[k]`` when ``t_eval`` was requested.
     """
 
@@ -385,7 +395,7 @@ def diagonal_flow(
     tolerances that keep the local error in ``X beta`` below ``rtol ||y||`` and
     in each ``w`` below ``rtol |w|`` (see ``abs_tol`` in the source for the
     one exception, float64 noise in very long slow phases).  Stops at the first
-    step with ``||X beta - y||_2 <= tol`` (after ``max(t_eval)`` if given), at
+    time with ``||X beta - y||_2 <= tol`` (after ``max(t_eval)`` if given), at
     ``t_max`` or after ``max_steps`` steps; ``converged`` says which.  There is
     no discretisation error beyond the solver tolerance, and the limit itself
     does not depend on the path (it maximises a concave dual function).
@@ -439,7 +449,7 @@ def diagonal_flow(
     frame: dict[str, Any] = {}
 
     def set_frame(dbeta: Array) -> None:
-        lam, Q = np.linalg.eigh((X * dbeta) @ X.T)  # ascending: most negative = fastest first
+        _, Q = np.linalg.eigh((X * dbeta) @ X.T)  # ascending: most negative = fastest first
         QX = Q.T @ X
         frame.update(Q=Q, QX=QX, Qy=Q.T @ y, col_l1=float(np.abs(QX).sum(axis=0).max()))
 
@@ -448,6 +458,9 @@ def diagonal_flow(
         QX = frame["QX"]
         beta, dbeta = chart.beta(s @ QX)
         return QX @ beta - frame["Qy"], beta, dbeta
+
+    def _rnorm(s: Array) -> float:
+        return float(np.linalg.norm(X @ chart.beta(s @ frame["QX"])[0] - y))
 
     def fun(_t: float, s: Array) -> Array:
         return residual(s)[0]
@@ -462,9 +475,9 @@ def diagonal_flow(
 
         Component i is (nearly) an eigendirection of J with rate lam_i = -J_ii.  An
         error e_i moves r by lam_i e_i and the chart's u (log w^2 for D = 2) by at most
-        c col_l1 e_i: keep both below rtol (relative to ||y|| and to u), and keep the
-        Newton error (``_NEWTON_TOL`` of this) in r below a tenth of max(|r|, tol),
-        so that r can converge.  But do not ask for less than the rounding
+        c col_l1 e_i: keep both below rtol (relative to ||y|| and to u), and the
+        error in r below ``_R_REL max(|r|, tol)`` (so that r converges and the time
+        at which it reaches tol is accurate).  But do not ask for less than the rounding
         noise of a step, eps |terms of r| / (lam_i + 1/h), amplified by the Newton
         tolerance: no iteration can resolve it.  That floor binds only in the slow
         final phases (steps up to 1e15 for small alpha and D > 2), where |r| is so
@@ -473,7 +486,7 @@ def diagonal_flow(
         QX = frame["QX"]
         lam = (QX * QX) @ np.abs(dbeta)
         with np.errstate(divide="ignore"):
-            by_r = min(rtol * ynorm, 10.0 * max(rn, tol)) / lam
+            by_r = min(rtol * ynorm, _R_REL * max(rn, tol)) / lam
         by_u = rtol * chart.gap(s @ QX) / (chart.c * frame["col_l1"])
         F = float(np.max(row_abs @ np.abs(beta))) + y_abs
         noise = _EPS * F / (lam + (1.0 / h if h > 0 else np.inf))
@@ -508,7 +521,9 @@ def diagonal_flow(
         if first is not None and not first > 0:
             first = None
         atol = abs_tol(np.zeros(N), beta, dbeta, 0.0 if first is None else first, rnorm)
-        solver = solver_cls(fun, 0.0, np.zeros(N), t_bound=span, rtol=rtol, atol=atol, jac=jac, first_step=first)
+        solver = solver_cls(
+            fun, 0.0, np.zeros(N), t_bound=span, rtol=rtol, atol=atol, jac=jac, first_step=first
+        )
         solver.newton_tol = max(solver.newton_tol, _NEWTON_TOL)
         solver.max_step = h_cap
         return solver
@@ -551,7 +566,7 @@ def diagonal_flow(
             if shrink < _EXT_RATIO:
                 # the step ended where the chart is continued, not exact: redo it from
                 # its start, in a chart anchored there, with a smaller first step.
-                # Radau's error estimate is blind to the linear continuation, so cap
+                # Radau's error estimate barely sees the continuation, so cap
                 # the steps of the new chart below the one that overshot.
                 reason, s_anchor, t_anchor, h_first = "redo", s_old, t_old, 0.1 * h
                 h_cap = 0.3 * h
@@ -565,7 +580,29 @@ def diagonal_flow(
                         tl = min(max(te[ei] - t_off, t_old), t_loc)
                         beta_eval[ei] = chart.beta(sol(tl) @ frame["QX"])[0]
                         ei += 1
-                if done() or solver.status != "running":
+                if done():
+                    # ||r|| decreases along the flow: bisect the step's dense output for
+                    # the first time with ||r|| <= tol, so that t is that time.
+                    t_first = max(t_old, t_need - t_off)
+                    if t_first < t_loc:
+                        sol = solver.dense_output()
+                        lo_t, hi_t = t_first, t_loc
+                        if _rnorm(sol(lo_t)) <= tol:
+                            hi_t = lo_t
+                        for _ in range(60):
+                            mid = 0.5 * (lo_t + hi_t)
+                            if not lo_t < mid < hi_t:
+                                break
+                            if _rnorm(sol(mid)) <= tol:
+                                hi_t = mid
+                            else:
+                                lo_t = mid
+                        if hi_t < t_loc:  # else keep the step's own end point
+                            t_loc, s_cur = hi_t, sol(hi_t)
+                            _, beta, dbeta = residual(s_cur)
+                            rnorm = float(np.linalg.norm(X @ beta - y))
+                    continue
+                if solver.status != "running":
                     continue
                 if shrink < _REBASE_RATIO:
                     reason = "growth"
@@ -685,7 +722,9 @@ def diagonal_gd(
     ``device`` (``w+`` then ``w-``, both ``alpha w0`` at init; deterministic).
     ``lr``: scalar, one per alpha, or ``None`` for :func:`gd_learning_rate`.
     Row ``k`` is frozen (its update masked) from the first step at which its
-    ``||X beta - y||_2 <= tol``; the loop stops when every row is frozen
+    ``||X beta - y||_2 <= tol`` (the same criterion as :func:`diagonal_flow`,
+    i.e. ``loss <= tol^2``), or once it is NaN (diverged: reported as not
+    converged); the loop stops when every row is frozen
     (checked every ``check_every`` steps, the only host syncs) or after
     ``max_steps`` updates.  ``dtype`` defaults to ``torch.float64``.
     """
@@ -769,15 +808,17 @@ def diagonal_gd(
     res_np = res.detach().cpu().numpy().astype(np.float64)
     converged = res_np <= tol
     nconv = int(converged.sum())
+    nbad = int(np.sum(~np.isfinite(res_np)))
+    note = f"; {nbad} diverged (lr too large?)" if nbad else ""
     return GDResult(
         alphas=al,
         beta=beta_np,
-        loss=res_np**2,
+        loss=np.square(res_np, where=np.isfinite(res_np), out=np.full_like(res_np, np.inf)),
         residual_norm=res_np,
         converged=converged,
         steps=steps.cpu().numpy(),
         lr=np.asarray(lr_np, dtype=np.float64),
         wall_time_s=time.perf_counter() - start,
         device=str(dev),
-        message=f"{nconv}/{al.size} converged (||X beta - y|| <= {tol:g}) after {k} steps",
+        message=f"{nconv}/{al.size} converged (||X beta - y|| <= {tol:g}) after {k} steps{note}",
     )
