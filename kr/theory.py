@@ -53,6 +53,7 @@ __all__ = [
     "r",
     "R",
     "alpha_l1_sufficient",
+    "log_alpha_l1_sufficient",
     "alpha_l2_sufficient",
     "alpha_lemma1",
     "alpha_lemma3",
@@ -294,17 +295,22 @@ def quartic_r(z: float) -> Array:
 # --------------------------------------------------------------------------- #
 # Theorem 2 and Lemmas 1, 3 (Appendix D)
 # --------------------------------------------------------------------------- #
+def log_alpha_l1_sufficient(eps: float, l1_norm: float, d: int) -> float:
+    """Natural log of :func:`alpha_l1_sufficient` (finite where the value underflows)."""
+    return float(min(
+        -(2.0 + eps) / (2.0 * eps) * np.log(2.0 * (1.0 + eps) * l1_norm),
+        -d / (eps * l1_norm),
+    ))
+
+
 def alpha_l1_sufficient(eps: float, l1_norm: float, d: int) -> float:
     """Theorem 2: alpha below this gives ||beta_alpha||_1 <= (1+eps)||beta_l1*||_1.
 
     ``min{(2(1+eps)||b||_1)^(-(2+eps)/(2 eps)), exp(-d/(eps ||b||_1))}``,
-    computed in log space (the value may underflow to 0 for large d/eps).
+    computed in log space (the value may underflow to 0 for large d/eps;
+    :func:`log_alpha_l1_sufficient` keeps it).
     """
-    log_a = min(
-        -(2.0 + eps) / (2.0 * eps) * np.log(2.0 * (1.0 + eps) * l1_norm),
-        -d / (eps * l1_norm),
-    )
-    return float(np.exp(log_a))
+    return float(np.exp(log_alpha_l1_sufficient(eps, l1_norm, d)))
 
 
 def alpha_l2_sufficient(eps: float, l2_norm: float) -> float:

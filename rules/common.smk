@@ -68,10 +68,19 @@ def diagonal_ref_tables():
 
 
 def diagonal_sweep_tables():
+    """Figure 1 sweeps (depths x seeds) plus the Theorem 3 sweeps."""
+    dg, th3 = config["diagonal"], config["diagonal"]["theorem3"]
+    pattern = f"{RESULTS}/diagonal/sweep/N{{N}}_D{{D}}_s{{seed}}.csv"
+    paths = expand(pattern, N=dg["N"], D=dg["depths"], seed=dg["seeds"])
+    paths += expand(pattern, N=dg["N"], D=th3["depths"], seed=th3["seeds"])
+    return sorted(set(paths))
+
+
+def sweep_alphas(wildcards):
+    """The alpha grid of a sweep: Figure 1's, or the Theorem 3 grid for extra depths."""
     dg = config["diagonal"]
-    return expand(
-        f"{RESULTS}/diagonal/sweep/N{{N}}_D{{D}}_s{{seed}}.csv", N=dg["N"], D=dg["depths"], seed=dg["seeds"]
-    )
+    grid = dg["alpha"] if int(wildcards.D) in dg["depths"] else dg["theorem3"]["alpha"]
+    return expand_grid(grid).tolist()
 
 
 def diagonal_gd_tables():

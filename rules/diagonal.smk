@@ -30,7 +30,7 @@ rule diagonal_sweep:
         f"{RESULTS}/diagonal/sweep/N{{N}}_D{{D}}_s{{seed}}.csv",
     params:
         spec=config["diagonal"],
-        alphas=lambda wildcards: expand_grid(config["diagonal"]["alpha"]).tolist(),
+        alphas=sweep_alphas,
     log:
         f"{RESULTS}/logs/diagonal_sweep/N{{N}}_D{{D}}_s{{seed}}.log",
     benchmark:

@@ -74,8 +74,11 @@ def test_unreachable_threshold_is_reported() -> None:
 def test_theorem2_rows_hold() -> None:
     problem = make_problem(SPEC, 15, 0)
     _, betas = reference_rows(problem)
-    df = theorem2_rows(problem, betas, [2.0, 10.0])
+    df = theorem2_rows(problem, betas, [0.01, 2.0, 10.0])
     assert set(df["method"]) == {"theorem2_l1", "theorem2_l2"}
-    ok = df[df["converged"]]
-    assert len(ok) >= 2
+    ok = df[df["checked"] & df["converged"]]
+    assert len(ok) >= 4
     assert (ok["bound_ratio"] <= 1).all()
+    # eps = 0.01 puts the l1 threshold near 10^-1700: recorded, not solved
+    tiny = df[(df["eps"] == 0.01) & (df["method"] == "theorem2_l1")].iloc[0]
+    assert not tiny["checked"] and tiny["log10_alpha"] < -30
