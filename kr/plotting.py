@@ -155,19 +155,21 @@ def _threshold_plot(df: pd.DataFrame, y: str, ylabel: str, title: str, depths: l
     fig, ax = plt.subplots(figsize=(4.8, 3.5))
     sns.lineplot(data=reached, x="N", y=y, hue="D" if len(depths) > 1 else None, palette="viridis"
                  if len(depths) > 1 else None, marker="o", errorbar=("pi", 100), estimator="median", ax=ax)
+    ax.set_yscale("log")
     missed = ok[~ok["reached"].astype(bool)]
-    if len(missed):
-        ax.scatter(missed["N"], np.full(len(missed), ax.get_ylim()[0]), marker="v", color="0.3",
-                   label="threshold not reached in the search range", zorder=4)
+    if len(missed):  # drawn at the bottom edge: the admissible alpha is below the search range
+        ax.scatter(missed["N"], np.full(len(missed), 0.02), marker="v", color="0.3", zorder=4,
+                   transform=ax.get_xaxis_transform(), label="not reached in the search range")
     _mark_not_converged(ax, bad, "N", y)
     # smallest N at which min-l1 itself reaches the threshold (median over seeds)
     l1 = df.groupby("N")["l1_population_error"].median()
     good = l1[l1 <= float(df["error_threshold"].iloc[0])]
     if len(good):
         ax.axvline(good.index.min(), color="k", ls="--", lw=0.9, label=r"$\beta^*_{\ell_1}$ reaches the threshold")
-    ax.set_yscale("log")
+    pad = 0.05 * (df["N"].max() - df["N"].min())
+    ax.set_xlim(df["N"].min() - pad, df["N"].max() + pad)  # unreached N included
     ax.set(xlabel="$N$", ylabel=ylabel, title=title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, title="$D$" if len(depths) > 1 else None, title_fontsize=7)
     fig.tight_layout()
     return fig
 
