@@ -76,6 +76,10 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import integrate
 
 from kr import theory
+from kr.validation import check_alpha as _check_alpha
+from kr.validation import check_depth as _check_depth
+from kr.validation import check_w0 as _check_w0
+from kr.validation import check_Xy as _check_data
 
 if TYPE_CHECKING:  # torch is imported lazily: kr.flows must stay numpy-only at import
     import torch
@@ -106,52 +110,6 @@ _NOISE_FACTOR = 1.0  # atol >= this * h * eps * |terms of r| / _NEWTON_TOL
 # --------------------------------------------------------------------------- #
 # input checks
 # --------------------------------------------------------------------------- #
-def _check_data(X: ArrayLike, y: ArrayLike) -> tuple[Array, Array]:
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array of shape (N, d), got shape {X.shape}")
-    if y.ndim != 1:
-        raise ValueError(f"y must be a 1-D array of shape (N,), got shape {y.shape}")
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} entries")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X must be non-empty, got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X contains NaN or infinite entries")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("y contains NaN or infinite entries")
-    return X, y
-
-
-def _check_alpha(alpha: Any) -> float:
-    a = float(alpha)
-    if not (np.isfinite(a) and a > 0):
-        raise ValueError(f"alpha must be a finite positive number, got {alpha!r}")
-    return a
-
-
-def _check_depth(D: Any) -> float:
-    try:
-        Df = float(D)
-    except (TypeError, ValueError):
-        raise ValueError(f"depth D must be a number >= 2, got {D!r}") from None
-    if not np.isfinite(Df) or Df < 2:
-        raise ValueError(f"depth D must be a finite number >= 2, got {D!r}")
-    return Df
-
-
-def _check_w0(w0: ArrayLike | None, d: int) -> Array:
-    if w0 is None:
-        return np.ones(d)
-    w = np.asarray(w0, dtype=np.float64)
-    if w.shape != (d,):
-        raise ValueError(f"w0 must have shape ({d},), got {w.shape}")
-    if not np.all(np.isfinite(w)) or np.any(w <= 0):
-        raise ValueError("w0 must be finite and strictly positive in every entry")
-    return w
-
-
 def _check_tol(tol: Any) -> float:
     t = float(tol)
     if not (np.isfinite(t) and t >= 0):

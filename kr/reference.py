@@ -142,6 +142,10 @@ import scipy.optimize
 from numpy.typing import ArrayLike, NDArray
 
 from kr import theory
+from kr.validation import check_alpha as _check_alpha
+from kr.validation import check_depth as _check_D
+from kr.validation import check_w0 as _check_w0
+from kr.validation import check_Xy as _check_Xy
 
 __all__ = [
     "ReferenceResult",
@@ -182,53 +186,6 @@ class ReferenceResult:
 # --------------------------------------------------------------------------- #
 # validation
 # --------------------------------------------------------------------------- #
-def _check_Xy(X: ArrayLike, y: ArrayLike) -> tuple[Array, Array]:
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X must be a non-empty 2-D array, got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X must be finite (it contains NaN or inf)")
-    if y.ndim != 1:
-        raise ValueError(f"y must be a 1-D array, got shape {y.shape}")
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"len(y) = {y.shape[0]} must equal X.shape[0] = {X.shape[0]}")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("y must be finite (it contains NaN or inf)")
-    return X, y
-
-
-def _check_alpha(alpha: float) -> float:
-    try:
-        a = float(alpha)
-    except (TypeError, ValueError):
-        raise ValueError(f"alpha must be a positive finite number, got {alpha!r}") from None
-    if not (np.isfinite(a) and a > 0):
-        raise ValueError(f"alpha must be a positive finite number, got {alpha!r}")
-    return a
-
-
-def _check_D(D: float) -> float:
-    try:
-        Df = float(D)
-    except (TypeError, ValueError):
-        raise ValueError(f"D must be a finite number >= 2, got {D!r}") from None
-    if not (np.isfinite(Df) and Df >= 2):
-        raise ValueError(f"D must be a finite number >= 2, got {D!r}")
-    return Df
-
-
-def _check_w0(w0: ArrayLike | None, d: int) -> Array:
-    if w0 is None:
-        return np.ones(d)
-    w = np.asarray(w0, dtype=np.float64)
-    if w.shape != (d,):
-        raise ValueError(f"w0 must have shape ({d},) (one entry per column of X), got {w.shape}")
-    if not np.all(np.isfinite(w)) or np.any(w <= 0):
-        raise ValueError("w0 must be positive and finite (no zero entries, Theorem 1)")
-    return w
-
-
 def _check_solver(solver: str, allowed: tuple[str, ...]) -> str:
     if solver not in allowed:
         raise ValueError(f"unknown solver {solver!r}; expected one of {allowed}")
