@@ -34,19 +34,25 @@ def _relative_excess(t: Tables, D: int, col: str, ref_col: str) -> pd.Series:
     return rel.groupby(flow["alpha"]).mean().sort_index()
 
 
-def _flow_equals_min_q(t: Tables, th: Th) -> Measurement:
-    flow = _rows(t["diagonal_sweep"], "flow")
-    tol = float(th["flow_vs_min_Q_rtol"])
-    worst = flow.groupby("D")["rel_dist_to_min_Q"].max()
-    n_bad = int((~flow["converged"].astype(bool)).sum())
-    value = float(flow["rel_dist_to_min_Q"].max())
+def _distance_check(rows: pd.DataFrame, by: str, tol: float, quantity: str, what: str) -> Measurement:
+    """max rel_dist_to_min_Q over ``rows`` <= tol, and every row converged."""
+    n_bad = int((~rows["converged"].astype(bool)).sum())
+    value = float(rows["rel_dist_to_min_Q"].max())
+    worst = rows.groupby(by)["rel_dist_to_min_Q"].max()
     return Measurement(
-        quantity="max over (alpha, D, seed) of ||beta_flow - beta_minQ|| / ||beta_minQ||",
+        quantity=quantity,
         value=value,
-        threshold=f"<= {tol:g} at every alpha and D, every flow converged",
+        threshold=f"<= {tol:g}, every {what} converged",
         reproduced=bool(value <= tol and n_bad == 0),
-        detail="per D: " + ", ".join(f"D={D}: {v:.2e}" for D, v in worst.items())
-        + f"; {len(flow)} flows, {n_bad} not converged",
+        detail=", ".join(f"{by}={k:g}: {v:.2e}" for k, v in worst.items())
+        + f"; {len(rows)} {what}s, {n_bad} not converged",
+    )
+
+
+def _flow_equals_min_q(t: Tables, th: Th) -> Measurement:
+    return _distance_check(
+        _rows(t["diagonal_sweep"], "flow"), "D", float(th["flow_vs_min_Q_rtol"]),
+        "max over (alpha, D, seed) of ||beta_flow - beta_minQ|| / ||beta_minQ||", "flow",
     )
 
 
@@ -156,15 +162,9 @@ def _gd_matches_flow(t: Tables, th: Th) -> Measurement:
     if not len(gd):
         return Measurement("max relative distance GD to flow limit", float("nan"), f"<= {tol:g}", False,
                            "no GD points configured")
-    n_bad = int((~gd["converged"].astype(bool)).sum())
-    value = float(gd["rel_dist_to_min_Q"].max())
-    return Measurement(
-        quantity="max over GD points of ||beta_GD - beta_flow|| / ||beta_flow|| (flow limit = min-Q, Thm 1)",
-        value=value,
-        threshold=f"<= {tol:g}, every GD run converged",
-        reproduced=bool(value <= tol and n_bad == 0),
-        detail=", ".join(f"alpha={a:g}: {v:.2e}" for a, v in gd.groupby("alpha")["rel_dist_to_min_Q"].max().items())
-        + f"; {len(gd)} runs, {n_bad} not converged",
+    return _distance_check(
+        gd, "alpha", tol,
+        "max over GD points of ||beta_GD - beta_flow|| / ||beta_flow|| (flow limit = min-Q, Thm 1)", "GD run",
     )
 
 
