@@ -35,6 +35,11 @@ def make_problem(spec: dict[str, Any], n: int, seed: int) -> SparseRegression:
     )
 
 
+def problem_parameters(spec: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The parameters that define a problem draw, for result headers."""
+    return {"d": spec["d"], "r_star": spec["r_star"], "noise_var": spec["noise_var"], **extra}
+
+
 def reference_rows(problem: SparseRegression) -> tuple[pd.DataFrame, dict[str, Array]]:
     """min-l1 (LP) and min-l2 (closed form) solutions: tidy rows and the betas."""
     rows, betas = [], {}

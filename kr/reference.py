@@ -387,15 +387,6 @@ def regulariser_grad(
 # --------------------------------------------------------------------------- #
 # the dual, coordinate by coordinate, in the hyperbolic variable sigma
 # --------------------------------------------------------------------------- #
-def _logcosh(x: Array) -> Array:
-    """log cosh x, without overflow and with full relative precision near 0."""
-    ax = np.abs(x)
-    small = ax < 1.0
-    xs = np.where(small, ax, 0.0)
-    big = ax + np.log1p(np.exp(-2.0 * ax)) - _LOG2
-    return np.where(small, np.log1p(2.0 * np.sinh(0.5 * xs) ** 2), big)
-
-
 @dataclass(frozen=True)
 class _Scales:
     """Per-coordinate constants of the dual (see the module docstring)."""
@@ -448,13 +439,13 @@ class _Coords:
             aH = np.where(small, 4.0 * c * np.sinh(0.5 * ss) ** 2, w - 2.0 * c)
             return _Coords(beta, w, aH)
         p, ae = sc.p, sc.ae
-        lc = _logcosh(s)
-        Lw = sc.log_c + np.log(sc.g) + np.log(2.0 * p) + (p + 1.0) * lc + _logcosh((p + 1.0) * s)
+        lc = theory.logcosh(s)
+        Lw = sc.log_c + np.log(sc.g) + np.log(2.0 * p) + (p + 1.0) * lc + theory.logcosh((p + 1.0) * s)
         if Lw.max(initial=-np.inf) > _LOG_BIG:
             return None
         beta = sgn * np.exp(sc.log_c + p * lc + p * s) * (-np.expm1(-2.0 * p * s))
         w = np.exp(Lw)
-        E = ae * lc + _logcosh(ae * s)
+        E = ae * lc + theory.logcosh(ae * s)
         small = E < 1.0
         Es = np.where(small, E, 0.0)
         El = np.where(small, 0.0, E)

@@ -43,6 +43,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from kr.validation import check_depth
+
 __all__ = [
     "q",
     "Q",
@@ -62,6 +64,7 @@ __all__ = [
     "quartic_r",
     "RootResult",
     "solve_hyperbolic",
+    "logcosh",
 ]
 
 Array = NDArray[np.float64]
@@ -75,15 +78,9 @@ def _f64(x: ArrayLike) -> Array:
     return np.asarray(x, dtype=np.float64)
 
 
-def _check_depth(D: float) -> float:
-    D = float(D)
-    if not np.isfinite(D) or D < 2:
-        raise ValueError(f"depth D must be a finite number >= 2, got {D!r}")
-    return D
-
-
-def _logcosh(x: Array) -> Array:
+def logcosh(x: ArrayLike) -> Array:
     """log(cosh x) without overflow and without cancellation near 0."""
+    x = _f64(x)
     ax = np.abs(x)
     small = ax < 1.0
     xs = np.where(small, ax, 0.0)
@@ -178,7 +175,7 @@ def solve_hyperbolic(t: ArrayLike, p: float, *, max_iter: int = 100) -> RootResu
     it = 0
     for it in range(1, max_iter + 1):
         s = np.exp(u)
-        psi = _LOG2 + p * _logcosh(s) + _logsinh(p * s)
+        psi = _LOG2 + p * logcosh(s) + _logsinh(p * s)
         dpsi = s * p * (np.tanh(s) + _coth(p * s))
         step = (psi - logt) / dpsi
         u = np.where(done, u, u - step)
@@ -199,7 +196,7 @@ def h(z: ArrayLike, D: float) -> Array:
     Computed as ``(1+z)^(-p) expm1(2 p atanh z)``, exact near 0 where the
     difference cancels.  For ``D = 2`` we use ``h_2(z) = 2 sinh z`` (eq. 17).
     """
-    D = _check_depth(D)
+    D = check_depth(D)
     z = _f64(z)
     if D == 2:
         return 2.0 * np.sinh(z)
@@ -216,7 +213,7 @@ def h_inv(t: ArrayLike, D: float) -> Array:
 
     ``h_inv(t, 2) = arcsinh(t/2)``.  Derivative of ``q_D`` (eq. 60).
     """
-    D = _check_depth(D)
+    D = check_depth(D)
     t = _f64(t)
     if D == 2:
         return np.arcsinh(0.5 * t)
@@ -233,13 +230,13 @@ def q_D(z: ArrayLike, D: float) -> Array:
     neither small nor huge ``|z|`` loses precision.  ``q_D(z, 2) = q(z)``.
     Small ``z``: ``q_D(z) ~ (D-2)/(4D) z^2`` (eq. 65).
     """
-    D = _check_depth(D)
+    D = check_depth(D)
     if D == 2:
         return q(z)
     z = np.abs(_f64(z))
     a = 2.0 / (D - 2.0)
     s = solve_hyperbolic(z, _p(D)).s
-    H = (D - 2.0) * np.expm1(a * _logcosh(s) + _logcosh(a * s))
+    H = (D - 2.0) * np.expm1(a * logcosh(s) + logcosh(a * s))
     return z * np.tanh(s) - H
 
 
@@ -248,7 +245,7 @@ def Q_D(beta: ArrayLike, alpha: float | ArrayLike, D: float) -> Array:
 
     ``Q_D(beta, alpha, 2) == Q(beta, alpha)``.  Sums over the last axis.
     """
-    D = _check_depth(D)
+    D = check_depth(D)
     beta = _f64(beta)
     scale = _f64(alpha)[..., None] ** D
     return np.sum(scale * q_D(beta / scale, D), axis=-1)
@@ -349,7 +346,7 @@ def norm_ratio(alpha: ArrayLike, D: float, d: int) -> Array:
     Equals ``q_D(u) / (d q_D(u / sqrt d))`` with ``u = alpha^-D``; tends to 1
     (l2-like) as alpha -> inf and to 1/sqrt(d) (l1-like) as alpha -> 0.
     """
-    D = _check_depth(D)
+    D = check_depth(D)
     alpha = _f64(alpha)
     u = np.exp(-D * np.log(alpha))
     return q_D(u, D) / (d * q_D(u / np.sqrt(d), D))

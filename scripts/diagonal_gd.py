@@ -2,7 +2,7 @@
 
 import time
 
-from kr.diagonal import gd_rows, make_problem
+from kr.diagonal import gd_rows, make_problem, problem_parameters
 from kr.results import read_arrays, write_table
 from kr.runlog import log_to
 
@@ -14,8 +14,7 @@ with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     betas, _ = read_arrays(snakemake.input.betas)  # noqa: F821
     start = time.perf_counter()
     df = gd_rows(make_problem(spec, n, seed), [alpha], D, betas, gd, device=gd["device"], progress=True)
-    params = {"d": spec["d"], "r_star": spec["r_star"], "noise_var": spec["noise_var"], "N": n, "D": D,
-              "seed": seed, "alpha": alpha, **{f"gd_{k}": v for k, v in gd.items()}}
+    params = problem_parameters(spec, N=n, D=D, seed=seed, alpha=alpha, **{f"gd_{k}": v for k, v in gd.items()})
     meta = write_table(df.assign(N=n, D=D, seed=seed, d=spec["d"]), snakemake.output[0], params,  # noqa: F821
                        wall_time_s=time.perf_counter() - start)
     log.info("GD N=%d D=%d alpha=%g seed=%d: converged=%s", n, D, alpha, seed, meta["converged"])

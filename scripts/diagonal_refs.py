@@ -2,14 +2,14 @@
 
 import time
 
-from kr.diagonal import make_problem, reference_rows
+from kr.diagonal import make_problem, problem_parameters, reference_rows
 from kr.results import write_arrays, write_table
 from kr.runlog import log_to
 
 with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     spec = dict(snakemake.params.spec)  # noqa: F821
     n, seed = int(snakemake.wildcards.N), int(snakemake.wildcards.seed)  # noqa: F821
-    params = {"d": spec["d"], "r_star": spec["r_star"], "noise_var": spec["noise_var"], "N": n, "seed": seed}
+    params = problem_parameters(spec, N=n, seed=seed)
     start = time.perf_counter()
     rows, betas = reference_rows(make_problem(spec, n, seed))
     wall = time.perf_counter() - start

@@ -4,7 +4,7 @@ import time
 
 import pandas as pd
 
-from kr.diagonal import make_problem, sweep_rows, theorem2_rows
+from kr.diagonal import make_problem, problem_parameters, sweep_rows, theorem2_rows
 from kr.results import read_arrays, write_table
 from kr.runlog import log_to
 
@@ -19,8 +19,8 @@ with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     df = sweep_rows(problem, alphas, D, betas, flow_tol=float(spec["flow_tol"]), progress=True)
     if D == 2:
         df = pd.concat([df, theorem2_rows(problem, betas, spec["theorem2_eps"])], ignore_index=True)
-    params = {"d": spec["d"], "r_star": spec["r_star"], "noise_var": spec["noise_var"], "N": n, "D": D,
-              "seed": seed, "alphas": alphas, "flow_tol": spec["flow_tol"], "theorem2_eps": spec["theorem2_eps"]}
+    params = problem_parameters(spec, N=n, D=D, seed=seed, alphas=alphas, flow_tol=spec["flow_tol"],
+                                theorem2_eps=spec["theorem2_eps"])
     meta = write_table(df.assign(N=n, D=D, seed=seed, d=spec["d"]), snakemake.output[0], params,  # noqa: F821
                        wall_time_s=time.perf_counter() - start)
     log.info("N=%d D=%d seed=%d: %d rows, converged=%s", n, D, seed, len(df), meta["converged"])

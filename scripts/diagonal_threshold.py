@@ -2,7 +2,7 @@
 
 import time
 
-from kr.diagonal import threshold_rows
+from kr.diagonal import problem_parameters, threshold_rows
 from kr.results import write_table
 from kr.runlog import log_to
 
@@ -11,7 +11,6 @@ with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     D, seed = int(snakemake.wildcards.D), int(snakemake.wildcards.seed)  # noqa: F821
     start = time.perf_counter()
     df = threshold_rows(spec, D, seed)
-    params = {"d": spec["d"], "r_star": spec["r_star"], "noise_var": spec["noise_var"], "D": D, "seed": seed,
-              **{f"fig1c_{k}": v for k, v in spec["fig1c"].items()}}
+    params = problem_parameters(spec, D=D, seed=seed, **{f"fig1c_{k}": v for k, v in spec["fig1c"].items()})
     write_table(df, snakemake.output[0], params, wall_time_s=time.perf_counter() - start)  # noqa: F821
     log.info("D=%d seed=%d: %s", D, seed, df[["N", "alpha_max"]].to_dict("records"))
