@@ -3,7 +3,8 @@
 #   snakemake --cores all figures                      # quick preset (config.yaml)
 #   snakemake --cores all figures --configfile presets/paper.yaml --profile profiles/slurm
 #
-# Stages: result tables (rules/theory.smk, rules/diagonal.smk) -> figures
+# Stages: data (rules/data.smk) -> result tables (rules/theory.smk,
+# rules/diagonal.smk, rules/matfac.smk, rules/relu.smk, rules/realdata.smk) -> figures
 # (rules/figures.smk) -> claims ledger (rules/claims.smk).  All numerics live
 # in the `kr` package; scripts/ only wire Snakemake to it.
 
@@ -23,6 +24,10 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 include: "rules/common.smk"
 include: "rules/theory.smk"
 include: "rules/diagonal.smk"
+include: "rules/matfac.smk"
+include: "rules/relu.smk"
+include: "rules/data.smk"
+include: "rules/realdata.smk"
 include: "rules/figures.smk"
 include: "rules/claims.smk"
 

@@ -9,6 +9,7 @@ cross labelled "not converged".
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -30,14 +31,16 @@ Tables = Mapping[str, pd.DataFrame]
 sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
 
 
-def _split_converged(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_converged(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(converged rows, non-converged rows); all rows count as converged without the column."""
     if "converged" not in df.columns:
         return df, df.iloc[0:0]
     ok = df["converged"].astype(bool)
     return df[ok], df[~ok]
 
 
-def _mark_not_converged(ax: plt.Axes, bad: pd.DataFrame, x: str, y: str) -> None:
+def mark_not_converged(ax: plt.Axes, bad: pd.DataFrame, x: str, y: str) -> None:
+    """Red crosses at non-converged points (never drawn as results)."""
     if len(bad):
         ax.scatter(bad[x], bad[y].fillna(0.0), marker="x", color="red", zorder=5, label="not converged")
 
@@ -45,12 +48,12 @@ def _mark_not_converged(ax: plt.Axes, bad: pd.DataFrame, x: str, y: str) -> None
 def fig2(tables: Tables) -> Figure:
     """Figure 2: q(z) and r(z) - similar, but not equal."""
     df = tables["fig2_q_r"]
-    ok, bad = _split_converged(df)
+    ok, bad = split_converged(df)
     long = ok.melt(id_vars="z", value_vars=["q", "r"], var_name="function", value_name="value")
     long["function"] = long["function"].map({"q": "$q(z)$", "r": "$r(z)$"})
     fig, ax = plt.subplots(figsize=(4.5, 3.4))
     sns.lineplot(data=long, x="z", y="value", hue="function", ax=ax)
-    _mark_not_converged(ax, bad, "z", "r")
+    mark_not_converged(ax, bad, "z", "r")
     ax.set(xlabel="$z$", ylabel="", title="Figure 2: $q(z)$ and $r(z)$")
     ax.legend(title=None)
     fig.tight_layout()
@@ -60,10 +63,10 @@ def fig2(tables: Tables) -> Figure:
 def fig3a(tables: Tables) -> Figure:
     """Figure 3(a): q_D(z) for several depths D."""
     df = tables["fig3a_qD"]
-    ok, bad = _split_converged(df)
+    ok, bad = split_converged(df)
     fig, ax = plt.subplots(figsize=(4.5, 3.4))
     sns.lineplot(data=ok, x="z", y="q_D", hue="D", palette="viridis", ax=ax, legend="full")
-    _mark_not_converged(ax, bad, "z", "q_D")
+    mark_not_converged(ax, bad, "z", "q_D")
     ax.set(xlabel="$z$", ylabel="$q_D(z)$", title="Figure 3(a)")
     ax.legend(title="$D$")
     fig.tight_layout()
@@ -73,11 +76,11 @@ def fig3a(tables: Tables) -> Figure:
 def fig3b(tables: Tables) -> Figure:
     """Figure 3(b): Q^D_alpha(e_1)/Q^D_alpha(1/sqrt d) against alpha."""
     df = tables["fig3b_norm_ratio"]
-    ok, bad = _split_converged(df)
+    ok, bad = split_converged(df)
     d = int(df["d"].iloc[0])
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
     sns.lineplot(data=ok, x="alpha", y="ratio", hue="D", palette="viridis", ax=ax, legend="full")
-    _mark_not_converged(ax, bad, "alpha", "ratio")
+    mark_not_converged(ax, bad, "alpha", "ratio")
     ax.axhline(1.0, color="0.4", ls="--", lw=0.8)
     ax.axhline(1.0 / np.sqrt(d), color="0.4", ls=":", lw=0.8)
     ax.set_xscale("log")
@@ -107,15 +110,15 @@ def fig1a(tables: Tables) -> Figure:
     lines for min-l1 and min-l2.
     """
     sweep, refs = tables["diagonal_sweep"], tables["diagonal_refs"]
-    ok, bad = _split_converged(_figure1_rows(sweep, "flow"))
+    ok, bad = split_converged(_figure1_rows(sweep, "flow"))
     fig, ax = plt.subplots(figsize=(4.8, 3.5))
     sns.lineplot(data=ok, x="alpha", y="population_error", errorbar="sd", ax=ax, label="gradient flow")
     gd = _figure1_rows(sweep, "gd")
-    gd_ok, gd_bad = _split_converged(gd)
+    gd_ok, gd_bad = split_converged(gd)
     if len(gd_ok):
         ax.scatter(gd_ok["alpha"], gd_ok["population_error"], marker="o", facecolors="none",
                    edgecolors="k", zorder=4, label="gradient descent")
-    _mark_not_converged(ax, pd.concat([bad, gd_bad]), "alpha", "population_error")
+    mark_not_converged(ax, pd.concat([bad, gd_bad]), "alpha", "population_error")
     for sol, color, label in (("l1", "tab:blue", r"$\beta^*_{\ell_1}$"), ("l2", "tab:red", r"$\beta^*_{\ell_2}$")):
         ax.axhline(refs.loc[refs["solution"] == sol, "population_error"].mean(), color=color, ls="--",
                    lw=0.9, label=label)
@@ -130,7 +133,7 @@ def fig1a(tables: Tables) -> Figure:
 
 def fig1b(tables: Tables) -> Figure:
     """Figure 1(b): excess l1 norm (blue) and excess l2 norm (red) against alpha."""
-    ok, bad = _split_converged(_figure1_rows(tables["diagonal_sweep"], "flow"))
+    ok, bad = split_converged(_figure1_rows(tables["diagonal_sweep"], "flow"))
     long = ok.melt(id_vars=["alpha", "seed"], value_vars=["excess_l1", "excess_l2"], var_name="norm")
     long["norm"] = long["norm"].map({
         "excess_l1": r"$\|\beta_\alpha\|_1 - \|\beta^*_{\ell_1}\|_1$",
@@ -139,7 +142,7 @@ def fig1b(tables: Tables) -> Figure:
     fig, ax = plt.subplots(figsize=(4.8, 3.5))
     sns.lineplot(data=long, x="alpha", y="value", hue="norm", palette=["tab:blue", "tab:red"],
                  errorbar="sd", ax=ax)
-    _mark_not_converged(ax, bad, "alpha", "excess_l1")
+    mark_not_converged(ax, bad, "alpha", "excess_l1")
     ax.axhline(0.0, color="0.4", lw=0.8)
     ax.set_xscale("log")
     ax.set(xlabel=r"$\alpha$", ylabel="excess norm", title="Figure 1(b)")
@@ -150,7 +153,7 @@ def fig1b(tables: Tables) -> Figure:
 
 def _threshold_plot(df: pd.DataFrame, y: str, ylabel: str, title: str, depths: list[int]) -> Figure:
     df = df[df["D"].isin(depths)]
-    ok, bad = _split_converged(df)
+    ok, bad = split_converged(df)
     reached = ok[ok["reached"].astype(bool)]
     fig, ax = plt.subplots(figsize=(4.8, 3.5))
     sns.lineplot(data=reached, x="N", y=y, hue="D" if len(depths) > 1 else None, palette="viridis"
@@ -160,7 +163,7 @@ def _threshold_plot(df: pd.DataFrame, y: str, ylabel: str, title: str, depths: l
     if len(missed):  # drawn at the bottom edge: the admissible alpha is below the search range
         ax.scatter(missed["N"], np.full(len(missed), 0.02), marker="v", color="0.3", zorder=4,
                    transform=ax.get_xaxis_transform(), label="not reached in the search range")
-    _mark_not_converged(ax, bad, "N", y)
+    mark_not_converged(ax, bad, "N", y)
     # smallest N at which min-l1 itself reaches the threshold (median over seeds)
     l1 = df.groupby("N")["l1_population_error"].median()
     good = l1[l1 <= float(df["error_threshold"].iloc[0])]
@@ -195,7 +198,26 @@ FIGURES: dict[str, Callable[[Tables], Figure]] = {
     "fig3b": fig3b,
     "fig3c": fig3c,
 }
-"""Figure name -> drawing function.  Later experiments add theirs."""
+"""Figure name -> drawing function, for the figures drawn in this module."""
+
+FIGURE_MODULES: tuple[str, ...] = ("kr.plots_matfac", "kr.plots_relu", "kr.plots_realdata")
+"""Modules holding the other experiments' figures, each with its own ``FIGURES`` dict."""
+
+
+def figure_function(name: str) -> Callable[[Tables], Figure]:
+    """The drawing function of figure ``name``, wherever it is defined.
+
+    >>> figure_function("fig2").__name__
+    'fig2'
+    """
+    if name in FIGURES:
+        return FIGURES[name]
+    for module in FIGURE_MODULES:
+        figures = importlib.import_module(module).FIGURES
+        if name in figures:
+            return figures[name]
+    raise KeyError(f"no drawing function for figure {name!r}")
+
 
 def save_figure(fig: Figure, pdf: str | os.PathLike[str], png: str | os.PathLike[str], dpi: int = 200) -> None:
     """Write ``fig`` as PDF and PNG, each atomically, then close it."""

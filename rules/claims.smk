@@ -9,7 +9,7 @@ rule claims:
         csv=report(f"{RESULTS}/claims.csv", caption="report/claims.rst", category="Claims"),
         md=f"{RESULTS}/claims.md",
     params:
-        thresholds=config["claims"],
+        thresholds=claim_thresholds(),
     log:
         f"{RESULTS}/logs/claims.log",
     conda:

@@ -96,5 +96,17 @@ def diagonal_threshold_tables():
     return expand(f"{RESULTS}/diagonal/threshold/D{{D}}_s{{seed}}.csv", D=dg["fig1c"]["depths"], seed=dg["seeds"])
 
 
+EXPERIMENT_SECTIONS = ("matfac", "relu", "mnist", "cifar")
+"""Config sections whose ``claims:`` sub-mapping holds that experiment's ledger thresholds."""
+
+
+def claim_thresholds():
+    """The ledger thresholds: ``claims:`` plus each experiment's own ``claims:``."""
+    out = dict(config["claims"])
+    for section in EXPERIMENT_SECTIONS:
+        out.update(config.get(section, {}).get("claims", {}))
+    return out
+
+
 def claims_targets():
     return [f"{RESULTS}/claims.csv", f"{RESULTS}/claims.md"]

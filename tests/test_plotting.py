@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kr.plotting import FIGURES, save_figure
+from kr.plotting import FIGURES, figure_function, save_figure
 from kr.registry import FIGURE_TABLES
 from kr.theory_tables import fig3b_table
 
@@ -12,7 +12,8 @@ from .test_theory_tables import SPECS
 
 
 def test_registries_agree() -> None:
-    assert set(FIGURES) == set(FIGURE_TABLES)
+    for name in FIGURE_TABLES:
+        assert callable(figure_function(name))
 
 
 def test_non_converged_points_are_marked_not_drawn(tmp_path: Path) -> None:

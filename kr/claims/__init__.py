@@ -22,7 +22,13 @@ REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
 NOT_RUN = "not run"
 
-CLAIM_MODULES: tuple[str, ...] = ("kr.claims.theory", "kr.claims.diagonal")
+CLAIM_MODULES: tuple[str, ...] = (
+    "kr.claims.theory",
+    "kr.claims.diagonal",
+    "kr.claims.matfac",
+    "kr.claims.relu",
+    "kr.claims.realdata",
+)
 """Modules defining a ``CLAIMS`` list; later experiments append theirs."""
 
 COLUMNS = ["claim_id", "source", "claim", "quantity", "value", "threshold", "verdict", "detail"]

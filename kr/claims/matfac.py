@@ -1,0 +1,3 @@
+"""Claims of the matfac experiment (filled in by its issue)."""
+
+CLAIMS: list = []

@@ -1,0 +1,3 @@
+"""Claims of the realdata experiment (filled in by its issue)."""
+
+CLAIMS: list = []

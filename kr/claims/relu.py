@@ -1,0 +1,3 @@
+"""Claims of the relu experiment (filled in by its issue)."""
+
+CLAIMS: list = []

@@ -1,0 +1,3 @@
+"""Figures of the matfac experiment (filled in by its issue)."""
+
+FIGURES: dict = {}

@@ -1,0 +1,3 @@
+"""Figures of the realdata experiment (filled in by its issue)."""
+
+FIGURES: dict = {}
