@@ -1,0 +1,17 @@
+"""Figure 6 at one (D, seed): every alpha trained as one stack (rule relu_fig6)."""
+
+import time
+
+from kr.relu_experiment import fig6_rows
+from kr.results import write_table
+from kr.runlog import log_to
+
+with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+    spec = dict(snakemake.params.spec)  # noqa: F821
+    D, seed = int(snakemake.wildcards.D), int(snakemake.wildcards.seed)  # noqa: F821
+    start = time.perf_counter()
+    df = fig6_rows(spec, D, seed, device=snakemake.params.device, progress=True, log=log)  # noqa: F821
+    meta = write_table(df, snakemake.output[0], {**spec, "D": D, "seed": seed,  # noqa: F821
+                                                 "device": snakemake.params.device},  # noqa: F821
+                       wall_time_s=time.perf_counter() - start)
+    log.info("fig6 D=%d seed=%d: converged=%s", D, seed, meta["converged"])
