@@ -56,3 +56,18 @@ def test_arrays_roundtrip_with_meta(tmp_path: Path) -> None:
     assert set(back) == {"l1", "l2"}
     np.testing.assert_array_equal(back["l1"], a["l1"])
     assert meta["parameters"] == {"N": 10, "seed": 0} and meta["converged"] is False
+
+
+def test_atomic_writes_get_umask_permissions(tmp_path) -> None:
+    """Results are not left private (0600) like bare temporary files."""
+    import os
+
+    from kr.results import atomic_open
+
+    old = os.umask(0o022)
+    try:
+        with atomic_open(tmp_path / "a.txt") as fh:
+            fh.write("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644

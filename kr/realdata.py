@@ -1,0 +1,314 @@
+"""The MNIST and CIFAR-10 experiments, from a config section to result tables (Section 7, Appendix A).
+
+One *run* is one SGD training (:func:`kr.vision_training.train`) at one
+``(dataset, model, alpha, c, seed)``: ``model`` is ``"full"`` (every layer
+trained) or ``"output"`` (hidden layers frozen: the kernel proxy of Figures
+6(c), 6(d)).  Its table has one row per evaluated epoch (the training curve
+of Figure 8) and the run's outcome in every row.
+
+Learning rates.  The paper tunes the MNIST step size per alpha on the grid
+``(0.5, 0.01, 0.05, ...)`` (Appendix A).  A network homogeneous of degree
+``L`` in its weights (``L = 2`` for the MLP, ``9`` for the VGG11-like net,
+biases excluded, see :mod:`kr.vision_models`) has initial outputs of size
+``alpha^L``; in the normalised weights ``w / alpha`` SGD with step ``lr``
+moves the outputs by ``lr alpha^(2L-2)`` times a size-one quantity, so at large
+alpha a fixed grid either diverges or crawls.  Our grid is therefore
+``lr = c / alpha^p`` with the constants ``c`` and the power ``p`` from config
+(:func:`learning_rate`; ``p = 2`` for MNIST: the output-change rate per
+step in the 2-homogeneous net then grows like ``alpha^2 lr = c``).  This is a deviation from the
+paper's listed grid (which it does not list in full).  CIFAR-10 uses the
+paper's fixed ``lr = 1e-4`` (``c = [1e-4]``, ``p = 0``) unless configured.
+
+Selection (:func:`select_learning_rates`): for each ``(model, alpha, seed)``
+the run with the lowest *validation* error (images held out of the training
+set, :func:`kr.vision_training.split_validation`) among the converged runs -
+among all non-diverged runs when none converged, and the choice is then
+marked not converged.  Its *test* error is the reported result.
+
+>>> learning_rate(0.2, alpha=10.0, power=2)
+0.002
+>>> lr_grid({"c": [1.0, 0.2], "alpha_power": 2}, alpha=0.5)
+[4.0, 0.8]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DATASET_TABLES",
+    "MODELS",
+    "c_id",
+    "learning_rate",
+    "lr_grid",
+    "run_summary",
+    "select_learning_rates",
+    "train_spec",
+]
+
+MODELS = ("full", "output")
+"""``full``: every layer trained; ``output``: only the output layer (hidden layers frozen at init)."""
+
+DATASET_TABLES = {"mnist": "mnist", "cifar": "cifar"}
+"""Config section / dataset -> its result table (kr.registry.REALDATA_TABLES)."""
+
+SELECTION_KEYS = ["dataset", "model", "alpha", "seed"]
+
+
+def learning_rate(c: float, alpha: float, power: float) -> float:
+    """``lr = c / alpha^power`` (see the module docstring), rounded to 12 significant digits."""
+    if not (c > 0 and alpha > 0 and math.isfinite(c * alpha)):
+        raise ValueError(f"need c > 0 and alpha > 0, got c={c!r}, alpha={alpha!r}")
+    return float(f"{c / alpha ** power:.12g}")
+
+
+def lr_grid(spec: Mapping[str, Any], alpha: float) -> list[float]:
+    """The learning rates tried at ``alpha``: ``c / alpha^alpha_power`` for each ``c``."""
+    return [learning_rate(float(c), alpha, float(spec["alpha_power"])) for c in spec["c"]]
+
+
+def c_id(c: float) -> str:
+    """File-name form of a learning-rate constant (round-trips through float).
+
+    >>> c_id(0.05), c_id(1e-4)
+    ('0.05', '0.0001')
+    """
+    return f"{float(c):.12g}"
+
+
+def model_section(section: Mapping[str, Any], model: str) -> dict[str, Any]:
+    """The settings of ``model`` runs: the section itself, or its ``output_only`` overrides."""
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    if model == "full":
+        return dict(section)
+    out = dict(section)
+    out.update({k: v for k, v in section["output_only"].items() if k != "enabled"})
+    return out
+
+
+def train_spec(section: Mapping[str, Any], model: str, alpha: float, c: float, seed: int,
+               progress: bool = True) -> Any:
+    """The :class:`kr.vision_training.TrainSpec` of one run from its config section."""
+    from kr.vision_training import TrainSpec
+
+    s = model_section(section, model)
+    return TrainSpec(
+        lr=learning_rate(c, alpha, float(s["lr"]["alpha_power"])),
+        batch_size=int(s["batch_size"]),
+        max_epochs=int(s["max_epochs"]),
+        seed=int(seed),
+        stop_at_fit=bool(s["stop_at_fit"]),
+        eval_every=int(s["eval_every"]),
+        eval_batch_size=int(s["eval_batch_size"]),
+        plateau_rtol=s.get("plateau_rtol") if model == "output" else None,
+        plateau_window=int(s.get("plateau_window", 5)),
+        checkpoint_every=int(s["checkpoint_every"]),
+        device=str(s["device"]),
+        tf32=bool(s["tf32"]),
+        progress=progress,
+    )
+
+
+def build_model(dataset: str, section: Mapping[str, Any], model: str, alpha: float, seed: int,
+                image_shape: Sequence[int], n_classes: int) -> Any:
+    """The network of one run (MLP for MNIST, VGG11-like for CIFAR-10), frozen for ``model="output"``."""
+    from kr.vision_models import mlp, output_layer_only, vgg11
+
+    c, h, w = (int(v) for v in image_shape)
+    if dataset == "mnist":
+        net = mlp(c * h * w, int(section["width"]), n_classes, alpha, seed)
+    elif dataset == "cifar":
+        if h != w:
+            raise ValueError(f"CIFAR images must be square, got {h}x{w}")
+        net = vgg11(c, n_classes, alpha, seed, width=float(section["width_multiplier"]), image_size=h)
+    else:
+        raise ValueError(f"unknown dataset {dataset!r} (expected 'mnist' or 'cifar')")
+    return output_layer_only(net) if model == "output" else net
+
+
+def check_section(name: str, section: Mapping[str, Any]) -> None:
+    """Errors the schema cannot express, raised before any job runs."""
+    for model in MODELS:
+        if model == "output" and not section["output_only"]["enabled"]:
+            continue
+        s = model_section(section, model)
+        if int(s["validation"]) == 0 and len(s["lr"]["c"]) > 1:
+            raise ValueError(f"{name}: {len(s['lr']['c'])} learning rates to choose from but validation is 0; "
+                             f"hold out images (`{name}.validation`) or give one lr constant")
+
+
+def run_summary(records: pd.DataFrame) -> pd.DataFrame:
+    """The last evaluated epoch of each run (run tables concatenated): one row per run."""
+    keys = SELECTION_KEYS + ["lr_c"]
+    last = records.sort_values("epoch").groupby(keys, sort=True).tail(1)
+    return last.sort_values(keys).reset_index(drop=True)
+
+
+def select_learning_rates(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mark with ``selected`` the run of each ``(dataset, model, alpha, seed)`` with the best validation error.
+
+    ``runs``: one row per run (:func:`run_summary`) with ``val_error``,
+    ``converged``, ``diverged``.  Converged runs are preferred; ties go to the
+    lower training loss, then the smaller lr.  A group with several candidates
+    but no validation error is an error.
+
+    >>> runs = pd.DataFrame({"dataset": "mnist", "model": "full", "alpha": 1.0, "seed": 0,
+    ...     "lr_c": [1.0, 0.2, 0.05], "lr": [1.0, 0.2, 0.05], "val_error": [0.02, 0.01, 0.015],
+    ...     "train_loss": 0.0, "converged": [True, False, True], "diverged": False})
+    >>> select_learning_rates(runs)["selected"].tolist()
+    [False, False, True]
+    """
+    out = runs.copy()
+    out["selected"] = False
+    for _, g in out.groupby(SELECTION_KEYS, sort=False):
+        ok = g[~g["diverged"].astype(bool)]
+        if not len(ok):
+            ok = g
+        conv = ok[ok["converged"].astype(bool)]
+        pool = conv if len(conv) else ok
+        if len(g) > 1 and pool["val_error"].isna().all():
+            raise ValueError(f"cannot select among {len(g)} learning rates without a validation error "
+                             f"({dict(zip(SELECTION_KEYS, g.iloc[0][SELECTION_KEYS]))})")
+        best = pool.assign(_v=pool["val_error"].fillna(np.inf), _l=pool["train_loss"].fillna(np.inf)) \
+                   .sort_values(["_v", "_l", "lr"], kind="stable").index[0]
+        out.loc[best, "selected"] = True
+    return out
+
+
+def scale_note(meta: Mapping[str, Any]) -> str:
+    """The data set's human-readable scale note (from the prepared data's provenance)."""
+    params = meta.get("parameters", {})
+    return str(params.get("scale") or params.get("source") or "scale not recorded")
+
+
+def load_data(path: str, section: Mapping[str, Any], device: str) -> tuple[Any, dict[str, Any]]:
+    """The prepared data set at ``path`` (rule ``data_prepare``) as device tensors, and its provenance.
+
+    ``section["validation"]`` training images (fixed by ``validation_seed``)
+    are held out for learning-rate selection; ``train_subset`` (when set)
+    keeps only that many of the remaining training images, ``test_subset``
+    that many test images.
+    """
+    from kr.results import read_arrays
+    from kr.vision_training import prepare_data, split_validation
+
+    arrays, meta = read_arrays(path)
+    missing = {"train_x", "train_y", "test_x", "test_y"} - set(arrays)
+    if missing:
+        raise ValueError(f"{path} lacks arrays {sorted(missing)}; was it written by rule data_prepare?")
+    tx, ty, vx, vy = split_validation(arrays["train_x"], arrays["train_y"], int(section["validation"]),
+                                      int(section["validation_seed"]))
+    if section.get("train_subset"):
+        tx, ty = tx[: int(section["train_subset"])], ty[: int(section["train_subset"])]
+    ex, ey = arrays["test_x"], arrays["test_y"]
+    if section.get("test_subset"):
+        ex, ey = ex[: int(section["test_subset"])], ey[: int(section["test_subset"])]
+    data = prepare_data(tx, ty, ex, ey, val_x=vx if len(vy) else None, val_y=vy if len(vy) else None,
+                        device=device)
+    info = {"n_train": len(ty), "n_val": len(vy), "n_test": len(ey),
+            "n_classes": int(max(ty.max(), ey.max()) + 1), "image_shape": list(tx.shape[1:]),
+            "scale": scale_note(meta), "data_source": str(meta.get("parameters", {}).get("source", "")),
+            "data_code_version": meta.get("code_version", ""), "normalisation_mean": list(data.mean),
+            "normalisation_std": list(data.std)}
+    return data, info
+
+
+def run_training(dataset: str, section: Mapping[str, Any], model: str, alpha: float, c: float, seed: int, *,
+                 data_path: str, checkpoint: str | None = None, progress: bool = True
+                 ) -> tuple[pd.DataFrame, dict[str, Any], Any]:
+    """Train one run; return its table (one row per evaluated epoch), its parameters, the TrainResult.
+
+    The checkpoint (when given) is resumed from if it matches this run.
+    """
+    from kr.vision_training import train
+
+    s = model_section(section, model)
+    spec = train_spec(section, model, alpha, c, seed, progress=progress)
+    data, info = load_data(data_path, s, spec.device)
+    net = build_model(dataset, s, model, alpha, seed, info["image_shape"], info["n_classes"])
+    size = {"width": s["width"]} if dataset == "mnist" else {"width_multiplier": s["width_multiplier"]}
+    run = {"dataset": dataset, "model": model, "alpha": float(alpha), "lr_c": float(c), "lr": spec.lr,
+           "lr_alpha_power": float(s["lr"]["alpha_power"]), "seed": int(seed), **size,
+           "batch_size": spec.batch_size, "max_epochs": spec.max_epochs}
+    fingerprint = {**run, "n_train": info["n_train"], "n_val": info["n_val"], "n_test": info["n_test"],
+                   "data_source": info["data_source"]}
+    res = train(net, data, spec, checkpoint=checkpoint, fingerprint=fingerprint)
+    df = res.records.assign(**run, n_train=info["n_train"], n_val=info["n_val"], n_test=info["n_test"],
+                            scale=info["scale"], converged=res.converged, diverged=res.diverged,
+                            stop_reason=res.reason, epochs=res.epochs, device=res.device, tf32=res.tf32)
+    params = {**run, **{k: v for k, v in info.items() if k != "image_shape"},
+              "image_shape": info["image_shape"], "spec": dict(s) | {"claims": None},
+              "resumed_from": res.resumed_from, "device": res.device, "tf32": res.tf32}
+    return df, params, res
+
+
+# --------------------------------------------------------------------------- #
+# workflow helpers (rules/realdata.smk): paths and grids from the config
+# --------------------------------------------------------------------------- #
+def _alpha_id(alpha: float) -> str:
+    return f"{float(alpha):.12g}"  # as rules/common.smk's alpha_id
+
+
+def gpu_resource(section: Mapping[str, Any]) -> int:
+    """The `gpu` resource of a training job: 1 for device cuda, and for auto on a machine showing an NVIDIA GPU."""
+    import os
+    import shutil
+
+    device = section["device"]
+    if device == "auto":
+        return int(os.path.exists(os.path.join(os.sep, "dev", "nvidiactl")) or shutil.which("nvidia-smi") is not None)
+    return int(device == "cuda")
+
+
+def run_params(section: Mapping[str, Any]) -> dict[str, Any]:
+    """The section minus its grids (alpha, seeds, lr constants) and claims: a training job's params.
+
+    Changing a grid then adds or drops jobs without rerunning the others.
+    """
+    sec = {k: v for k, v in section.items() if k not in ("alpha", "seeds", "claims")}
+    sec["lr"] = {k: v for k, v in sec["lr"].items() if k != "c"}
+    out = {k: v for k, v in sec["output_only"].items() if k not in ("alpha", "seeds")}
+    out["lr"] = {k: v for k, v in out["lr"].items() if k != "c"}
+    sec["output_only"] = out
+    return sec
+
+
+def models(section: Mapping[str, Any]) -> list[str]:
+    """The models run for a section: full, plus output when the baseline is enabled."""
+    return ["full", "output"] if section["output_only"]["enabled"] else ["full"]
+
+
+def run_path(results: str, dataset: str, model: str, alpha: float | str, c: float | str, seed: int | str) -> str:
+    """The table of one training run.
+
+    >>> run_path("results", "mnist", "full", 2.0, 0.2, 0)
+    'results/realdata/mnist/full/a2_c0.2_s0.csv'
+    """
+    return f"{results}/realdata/{dataset}/{model}/a{_alpha_id(alpha)}_c{c_id(c)}_s{seed}.csv"
+
+
+def candidate_runs(section: Mapping[str, Any], results: str, dataset: str, model: str, alpha: str,
+                   seed: str) -> list[str]:
+    """The runs a selection job at (model, alpha, seed) chooses among: one per lr constant."""
+    return [run_path(results, dataset, model, alpha, c, seed) for c in model_section(section, model)["lr"]["c"]]
+
+
+def selection_points(section: Mapping[str, Any]) -> list[tuple[str, float, int]]:
+    """(model, alpha, seed) of every selection job of a section."""
+    return [(m, a, s) for m in models(section) for a in model_section(section, m)["alpha"]
+            for s in model_section(section, m)["seeds"]]
+
+
+def selection_paths(section: Mapping[str, Any], results: str, dataset: str) -> list[str]:
+    return [f"{results}/realdata/{dataset}/select/{m}_a{_alpha_id(a)}_s{s}.csv" for m, a, s in selection_points(section)]
+
+
+def all_runs(section: Mapping[str, Any], results: str, dataset: str) -> list[str]:
+    return [p for m, a, s in selection_points(section)
+            for p in candidate_runs(section, results, dataset, m, _alpha_id(a), str(s))]
