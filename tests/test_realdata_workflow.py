@@ -63,7 +63,7 @@ def test_realdata_workflow_tiny(tmp_path: Path) -> None:
     assert list(ledger["claim_id"]) == [c.claim_id for c in registry()]
     ours = ledger.set_index("claim_id").loc[[c.claim_id for c in CLAIMS]]
     assert (ours["verdict"] != NOT_RUN).all(), ours[["verdict", "detail"]]
-    assert ours.loc["mnist_small_alpha_better", "detail"].count("1.4%") == 1
+    assert ours.loc["mnist-small-alpha-better", "detail"].count("1.4%") == 1
 
     # rerunning one training point recomputes only that run and what depends on it
     target = res / "realdata" / "mnist" / "full" / "a0.5_c0.5_s0.csv"

@@ -315,18 +315,18 @@ def test_claims_follow_the_tables() -> None:
     th = {**_defaults()["mnist"]["claims"], **_defaults()["cifar"]["claims"]}
     by_id = {c.claim_id: c for c in rd_claims.CLAIMS}
     good = _table({0.5: 0.014, 2.0: 0.015, 10.0: 0.02, 50.0: 0.024}, output_error=0.027)
-    m = by_id["mnist_small_alpha_better"].check({"mnist": good}, th)
+    m = by_id["mnist-small-alpha-better"].check({"mnist": good}, th)
     assert m.reproduced and m.value == pytest.approx(2.4 - 1.45)
     assert "1.4%" in m.detail and "toy" in m.detail  # paper numbers and scale beside ours
-    assert by_id["mnist_large_alpha_kernel_like"].check({"mnist": good}, th).reproduced
-    assert by_id["mnist_all_fit"].check({"mnist": good}, th).value == 1.0
+    assert by_id["mnist-large-alpha-kernel-like"].check({"mnist": good}, th).reproduced
+    assert by_id["mnist-all-fit"].check({"mnist": good}, th).value == 1.0
     flipped = _table({0.5: 0.03, 2.0: 0.03, 50.0: 0.01}, output_error=0.027)
-    assert not by_id["mnist_small_alpha_better"].check({"mnist": flipped}, th).reproduced
-    assert not by_id["mnist_large_alpha_kernel_like"].check({"mnist": flipped}, th).reproduced
+    assert not by_id["mnist-small-alpha-better"].check({"mnist": flipped}, th).reproduced
+    assert not by_id["mnist-large-alpha-kernel-like"].check({"mnist": flipped}, th).reproduced
     unfit = _table({0.5: 0.014, 50.0: 0.024}, output_error=0.027, converged=False)
-    m = by_id["mnist_all_fit"].check({"mnist": unfit}, th)
+    m = by_id["mnist-all-fit"].check({"mnist": unfit}, th)
     assert not m.reproduced and m.value == 0.0
-    assert not by_id["mnist_small_alpha_better"].check({"mnist": unfit}, th).reproduced  # nothing converged
+    assert not by_id["mnist-small-alpha-better"].check({"mnist": unfit}, th).reproduced  # nothing converged
 
     def curves(epochs_to_fit: dict[float, int]) -> pd.DataFrame:
         rows = [{"alpha": a, "seed": 0, "model": "full", "selected": True, "epoch": e, "scale": "toy",
@@ -334,11 +334,11 @@ def test_claims_follow_the_tables() -> None:
                 for a, k in epochs_to_fit.items() for e in range(1, 11)]
         return pd.DataFrame(rows)
 
-    m = by_id["fig8_small_alpha_slower"].check({"cifar_curves": curves({0.5: 8, 1.0: 5, 2.0: 2})}, th)
+    m = by_id["fig8-small-alpha-slower"].check({"cifar_curves": curves({0.5: 8, 1.0: 5, 2.0: 2})}, th)
     assert m.reproduced and m.value == 6
-    assert not by_id["fig8_small_alpha_slower"].check({"cifar_curves": curves({0.5: 2, 1.0: 5})}, th).reproduced
+    assert not by_id["fig8-small-alpha-slower"].check({"cifar_curves": curves({0.5: 2, 1.0: 5})}, th).reproduced
     never = curves({0.5: 99, 1.0: 5})
-    assert by_id["fig8_small_alpha_slower"].check({"cifar_curves": never}, th).value == np.inf
+    assert by_id["fig8-small-alpha-slower"].check({"cifar_curves": never}, th).value == np.inf
 
 
 def test_figures_draw_converged_and_mark_the_rest() -> None:

@@ -153,21 +153,21 @@ def _slower_at_small_alpha(t: Tables, th: Th) -> Measurement:
 
 
 CLAIMS = [
-    Claim("mnist_small_alpha_better", "Section 7, Appendix A, Figure 6(c)",
+    Claim("mnist-small-alpha-better", "Section 7, Appendix A, Figure 6(c)",
           "MNIST: a wide depth-2 ReLU network generalises better from a small initialisation (alpha <= 2, ~1.4%) "
           "than from a large one (alpha >= 50, ~2.4%).", ("mnist",), _small_vs_large("mnist", "mnist")),
-    Claim("mnist_large_alpha_kernel_like", "Section 7, Appendix A, Figure 6(c)",
+    Claim("mnist-large-alpha-kernel-like", "Section 7, Appendix A, Figure 6(c)",
           "MNIST: the large-alpha error is no better than training only the output layer on fixed random "
           "features (2.7%).", ("mnist",), _large_vs_output("mnist", "mnist")),
-    Claim("mnist_all_fit", "Appendix A (MNIST)",
+    Claim("mnist-all-fit", "Appendix A (MNIST)",
           "MNIST: every network reached 100% training accuracy.", ("mnist",), _all_fit),
-    Claim("cifar_small_alpha_better", "Section 7, Appendix A, Figure 6(d)",
+    Claim("cifar-small-alpha-better", "Section 7, Appendix A, Figure 6(d)",
           "CIFAR-10 (at the scale run): the VGG11-like network generalises better from a small initialisation "
           "than from a large one.", ("cifar",), _small_vs_large("cifar", "cifar")),
-    Claim("cifar_large_alpha_kernel_like", "Section 7, Figure 6(d)",
+    Claim("cifar-large-alpha-kernel-like", "Section 7, Figure 6(d)",
           "CIFAR-10 (at the scale run): the large-alpha error is no better than training only the output layer.",
           ("cifar",), _large_vs_output("cifar", "cifar")),
-    Claim("fig8_small_alpha_slower", "Appendix A, Figure 8",
+    Claim("fig8-small-alpha-slower", "Appendix A, Figure 8",
           "CIFAR-10: smaller alpha makes optimisation slower (more epochs to fit the training set).",
           ("cifar_curves",), _slower_at_small_alpha),
 ]
