@@ -75,7 +75,7 @@ def main() -> None:
     ap.add_argument("--mnist-width", type=int, default=5000)
     ap.add_argument("--cifar-n", type=int, default=50000)
     ap.add_argument("--cifar-width", type=float, default=1.0)
-    ap.add_argument("--mirror", default="/work/shared/data", help="root holding MNIST/raw/*.gz ('' to skip)")
+    ap.add_argument("--mirror", default="", help="torchvision-layout root holding MNIST/raw/*.gz (empty: skip the real-data run)")
     ap.add_argument("--real-width", type=int, default=5000)
     ap.add_argument("--real-epochs", type=int, default=3)
     ap.add_argument("--real-alpha", type=float, default=1.0)

@@ -9,6 +9,10 @@ download root of an embedded dataset does not rerun it.
 {'source': 'embedded'}
 >>> content_spec({**cfg, "mnist": {"source": "download"}}, "mnist")
 {'source': 'download', 'root': 'datasets'}
+>>> content_spec({**cfg, "mnist": {"source": "mirror"}}, "mnist")
+Traceback (most recent call last):
+...
+ValueError: data.mnist.source is 'mirror' but data.mirror is not set: give the root of a torchvision-layout copy, e.g. --config 'data={mirror: /datasets/torchvision}'
 >>> embedded_inputs(cfg | {"cifar10": {"source": "embedded"}}, "cifar10", "/repo")
 {'embedded': '/repo/data/cifar10_mini.npz'}
 """
@@ -36,6 +40,11 @@ def content_spec(data_config: Mapping[str, Any], dataset: str) -> dict[str, Any]
     if source == "download":
         spec["root"] = data_config["root"]
     elif source == "mirror":
+        if not data_config.get("mirror"):
+            raise ValueError(
+                f"data.{dataset}.source is 'mirror' but data.mirror is not set: give the root of a "
+                "torchvision-layout copy, e.g. --config 'data={mirror: /datasets/torchvision}'"
+            )
         spec["mirror"] = data_config["mirror"]
     return spec
 

@@ -3,7 +3,7 @@
 CPU, offline, fast.  The loaders read small files written here in the real
 on-disk formats (gzipped IDX, CIFAR python pickle batches); their MD5s are
 injected through ``checksums=`` since they cannot match torchvision's.
-Nothing here reads /work/shared or touches the internet.
+Nothing here reads the real data copies or touches the internet.
 """
 
 from __future__ import annotations
