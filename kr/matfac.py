@@ -315,6 +315,12 @@ def _check_run(lr: float | None, max_steps: int, tol: float) -> None:
         raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
 
 
+def _stop_flags(loss: float, tol: float, limit: float) -> tuple[bool, bool]:
+    """(converged, diverged) at a loss check: ``loss <= tol``, or non-finite / above ``limit``."""
+    converged = loss <= tol
+    return converged, not converged and (not np.isfinite(loss) or loss > limit)
+
+
 def _progress(total: int, desc: str, enabled: bool) -> Any:
     if not enabled:
         return None
@@ -358,11 +364,8 @@ def lifted_gd(
         r = problem.residual(Mbar[:d, d:])
         if steps % check_every == 0 or steps == max_steps:
             loss = float(r @ r)
-            if loss <= tol:
-                converged = True
-                break
-            if not np.isfinite(loss) or loss > limit:
-                diverged = True
+            converged, diverged = _stop_flags(loss, tol, limit)
+            if converged or diverged:
                 break
         if steps >= max_steps:
             break
@@ -442,11 +445,8 @@ def direct_gd(
         while True:
             if steps % check_every == 0 or steps == max_steps:
                 loss = float(loss_t)
-                if loss <= tol:
-                    converged = True
-                    break
-                if not np.isfinite(loss) or loss > limit:
-                    diverged = True
+                converged, diverged = _stop_flags(loss, tol, limit)
+                if converged or diverged:
                     break
             if steps >= max_steps:
                 break
