@@ -24,6 +24,15 @@ from numpy.typing import NDArray
 GridSpec = Sequence[float] | Mapping[str, float]
 
 
+def value_id(value: float | str) -> str:
+    """The file-name form of a grid value (alpha, lr constant, ...); round-trips through float.
+
+    >>> value_id(0.05), value_id(1e-4), value_id("2.0"), value_id(1e-8)
+    ('0.05', '0.0001', '2', '1e-08')
+    """
+    return f"{float(value):.12g}"
+
+
 def expand_grid(spec: GridSpec) -> NDArray[np.float64]:
     """Return the values of a grid specification as a float64 array."""
     if isinstance(spec, Mapping):

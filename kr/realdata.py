@@ -40,10 +40,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kr.grids import value_id
+
 __all__ = [
     "DATASET_TABLES",
     "MODELS",
-    "c_id",
     "learning_rate",
     "lr_grid",
     "run_summary",
@@ -70,15 +71,6 @@ def learning_rate(c: float, alpha: float, power: float) -> float:
 def lr_grid(spec: Mapping[str, Any], alpha: float) -> list[float]:
     """The learning rates tried at ``alpha``: ``c / alpha^alpha_power`` for each ``c``."""
     return [learning_rate(float(c), alpha, float(spec["alpha_power"])) for c in spec["c"]]
-
-
-def c_id(c: float) -> str:
-    """File-name form of a learning-rate constant (round-trips through float).
-
-    >>> c_id(0.05), c_id(1e-4)
-    ('0.05', '0.0001')
-    """
-    return f"{float(c):.12g}"
 
 
 def model_section(section: Mapping[str, Any], model: str) -> dict[str, Any]:
@@ -251,10 +243,6 @@ def run_training(dataset: str, section: Mapping[str, Any], model: str, alpha: fl
 # --------------------------------------------------------------------------- #
 # workflow helpers (rules/realdata.smk): paths and grids from the config
 # --------------------------------------------------------------------------- #
-def _alpha_id(alpha: float) -> str:
-    return f"{float(alpha):.12g}"  # as rules/common.smk's alpha_id
-
-
 def gpu_resource(section: Mapping[str, Any]) -> int:
     """The `gpu` resource of a training job: 1 for device cuda, and for auto on a machine showing an NVIDIA GPU."""
     import os
@@ -290,7 +278,7 @@ def run_path(results: str, dataset: str, model: str, alpha: float | str, c: floa
     >>> run_path("results", "mnist", "full", 2.0, 0.2, 0)
     'results/realdata/mnist/full/a2_c0.2_s0.csv'
     """
-    return f"{results}/realdata/{dataset}/{model}/a{_alpha_id(alpha)}_c{c_id(c)}_s{seed}.csv"
+    return f"{results}/realdata/{dataset}/{model}/a{value_id(alpha)}_c{value_id(c)}_s{seed}.csv"
 
 
 def candidate_runs(section: Mapping[str, Any], results: str, dataset: str, model: str, alpha: str,
@@ -306,9 +294,9 @@ def selection_points(section: Mapping[str, Any]) -> list[tuple[str, float, int]]
 
 
 def selection_paths(section: Mapping[str, Any], results: str, dataset: str) -> list[str]:
-    return [f"{results}/realdata/{dataset}/select/{m}_a{_alpha_id(a)}_s{s}.csv" for m, a, s in selection_points(section)]
+    return [f"{results}/realdata/{dataset}/select/{m}_a{value_id(a)}_s{s}.csv" for m, a, s in selection_points(section)]
 
 
 def all_runs(section: Mapping[str, Any], results: str, dataset: str) -> list[str]:
     return [p for m, a, s in selection_points(section)
-            for p in candidate_runs(section, results, dataset, m, _alpha_id(a), str(s))]
+            for p in candidate_runs(section, results, dataset, m, value_id(a), str(s))]

@@ -16,7 +16,7 @@ os.environ.update(
 )
 
 from kr.configuration import coerce_scalars
-from kr.grids import expand_grid
+from kr.grids import expand_grid, value_id
 from kr.registry import DIAGONAL_TABLES, FIGURE_TABLES, THEORY_TABLES, tables_for_figures
 
 # Numbers given with --config arrive as strings; restore them, then check
@@ -57,11 +57,6 @@ def claim_tables():
     return {name: table_path(name) for name in tables_for_figures(config["figures"])}
 
 
-def alpha_id(alpha):
-    """The file-name form of an alpha value (round-trips through float)."""
-    return f"{float(alpha):.12g}"
-
-
 def diagonal_ref_tables():
     dg = config["diagonal"]
     return expand(f"{RESULTS}/diagonal/refs/N{{N}}_s{{seed}}.csv", N=dg["N"], seed=dg["seeds"])
@@ -87,7 +82,7 @@ def diagonal_gd_tables():
     dg, gd = config["diagonal"], config["diagonal"]["gd"]
     return expand(
         f"{RESULTS}/diagonal/gd/N{{N}}_D{{D}}_a{{alpha}}_s{{seed}}.csv",
-        N=dg["N"], D=gd["depths"], alpha=[alpha_id(a) for a in gd["alpha"]], seed=gd["seeds"],
+        N=dg["N"], D=gd["depths"], alpha=[value_id(a) for a in gd["alpha"]], seed=gd["seeds"],
     )
 
 

@@ -33,7 +33,7 @@ rule matfac_lifted:
     params:
         spec=config["matfac"],
         simulator="lifted",
-        role=lambda w: matfac_plan.point_role(config["matfac"], "lifted", w.k, w.alpha, w.seed, alpha_id),
+        role=lambda w: matfac_plan.point_role(config["matfac"], "lifted", w.k, w.alpha, w.seed),
     log:
         f"{RESULTS}/logs/matfac_lifted/k{{k}}_a{{alpha}}_s{{seed}}.log",
     benchmark:
@@ -53,7 +53,7 @@ rule matfac_flow:
     params:
         spec=config["matfac"],
         simulator="flow",
-        role=lambda w: matfac_plan.point_role(config["matfac"], "flow", w.k, w.alpha, w.seed, alpha_id),
+        role=lambda w: matfac_plan.point_role(config["matfac"], "flow", w.k, w.alpha, w.seed),
     log:
         f"{RESULTS}/logs/matfac_flow/k{{k}}_a{{alpha}}_s{{seed}}.log",
     benchmark:
@@ -73,7 +73,7 @@ rule matfac_direct:
     params:
         spec=config["matfac"],
         simulator="direct",
-        role=lambda w: matfac_plan.point_role(config["matfac"], "direct", w.k, w.alpha, w.seed, alpha_id),
+        role=lambda w: matfac_plan.point_role(config["matfac"], "direct", w.k, w.alpha, w.seed),
     resources:
         gpu=1 if config["matfac"]["device"] == "cuda" else 0,
     log:
@@ -105,7 +105,7 @@ rule matfac_theorem4:
 rule matfac_aggregate:
     """Tables matfac_grid (grid + cross-check rows, with references) and matfac_theorem4."""
     input:
-        points=matfac_plan.point_tables(config["matfac"], RESULTS, alpha_id),
+        points=matfac_plan.point_tables(config["matfac"], RESULTS),
         refs=expand(f"{RESULTS}/matfac/refs/s{{seed}}.csv", seed=matfac_plan.seeds(config["matfac"])),
         theorem4=expand(f"{RESULTS}/matfac/theorem4/s{{seed}}.csv", seed=config["matfac"]["theorem4"]["seeds"]),
     output:
