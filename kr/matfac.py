@@ -691,18 +691,13 @@ def theorem4_rows(spec: dict[str, Any], seed: int) -> list[dict[str, Any]]:
 def aggregate_grid(point_paths: list[str], ref_paths: list[str], out: str) -> dict[str, Any]:
     """Concatenate the per-point tables and attach each seed's cvxpy references (``ref_`` columns).
 
-    The header keeps every source's own header (as :func:`kr.results.concat_tables`).
+    The header keeps every source's own header (:func:`kr.results.write_derived`).
     """
-    import pandas as pd
+    from kr.results import read_tables, write_derived
 
-    from kr.results import read_table, write_table
-
-    frames = [read_table(p) for p in point_paths]
-    refs = [read_table(p) for p in ref_paths]
-    df = pd.concat(frames, ignore_index=True)
-    ref = pd.concat(refs, ignore_index=True)
+    df, sources = read_tables(point_paths)
+    ref, ref_sources = read_tables(ref_paths)
     ref_cols = {c: f"ref_{c}" for c in ref.columns if c != "seed"}
     df = df.merge(ref.rename(columns=ref_cols), on="seed", how="left", validate="many_to_one")
     # a point converged when its run did; a failed reference is flagged separately
-    sources = {str(p): f.attrs["meta"] for p, f in zip([*point_paths, *ref_paths], [*frames, *refs])}
-    return write_table(df, out, {"sources": sorted(sources)}, source_meta=sources)
+    return write_derived(df, out, {**sources, **ref_sources})

@@ -47,6 +47,7 @@ __all__ = [
     "MODELS",
     "learning_rate",
     "lr_grid",
+    "mark_selected_runs",
     "run_summary",
     "select_learning_rates",
     "train_spec",
@@ -140,6 +141,22 @@ def run_summary(records: pd.DataFrame) -> pd.DataFrame:
     keys = SELECTION_KEYS + ["lr_c"]
     last = records.sort_values("epoch").groupby(keys, sort=True).tail(1)
     return last.sort_values(keys).reset_index(drop=True)
+
+
+def mark_selected_runs(curves: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
+    """``curves`` (per-epoch rows of every run) with ``selected``: the run's lr was chosen.
+
+    >>> keys = dict(dataset="cifar", model="full", alpha=1.0, seed=0)
+    >>> curves = pd.DataFrame({**keys, "lr_c": [0.1, 0.1, 1.0], "epoch": [1, 2, 1]})
+    >>> chosen = pd.DataFrame({**keys, "lr_c": [0.1, 1.0], "selected": [True, False]})
+    >>> mark_selected_runs(curves, chosen)["selected"].tolist()
+    [True, True, False]
+    """
+    keys = SELECTION_KEYS + ["lr_c"]
+    picked = chosen.loc[chosen["selected"].astype(bool), keys].assign(selected=True)
+    out = curves.merge(picked, on=keys, how="left")
+    out["selected"] = out["selected"].fillna(False).astype(bool)
+    return out
 
 
 def select_learning_rates(runs: pd.DataFrame) -> pd.DataFrame:

@@ -167,13 +167,29 @@ def read_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], di
     return arrays, meta
 
 
-def concat_tables(paths: list[str], out: str | os.PathLike[str]) -> dict[str, Any]:
-    """Concatenate tables written by :func:`write_table` into one tidy table.
-
-    The output's header lists its sources with their own headers, so no
-    parameter or code version is lost in aggregation.
-    """
+def read_tables(paths: list[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Tables written by :func:`write_table`, concatenated, and each source's header by path."""
     frames = [read_table(p) for p in paths]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    sources = {str(p): f.attrs["meta"] for p, f in zip(paths, frames)}
-    return write_table(df, out, {"sources": sorted(sources)}, source_meta=sources)
+    return df, {str(p): f.attrs["meta"] for p, f in zip(paths, frames)}
+
+
+def write_derived(
+    df: pd.DataFrame,
+    out: str | os.PathLike[str],
+    sources: Mapping[str, Any],
+    *,
+    wall_time_s: float | None = None,
+) -> dict[str, Any]:
+    """Write a table computed from other tables; its header keeps every source's own header.
+
+    So no parameter or code version is lost in aggregation.
+    """
+    return write_table(df, out, {"sources": sorted(sources)}, wall_time_s=wall_time_s,
+                       source_meta=dict(sources))
+
+
+def concat_tables(paths: list[str], out: str | os.PathLike[str]) -> dict[str, Any]:
+    """Concatenate tables written by :func:`write_table` into one tidy table (:func:`write_derived`)."""
+    df, sources = read_tables(paths)
+    return write_derived(df, out, sources)
