@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from kr.data import sparse_regression
-from kr.flows import diagonal_flow, diagonal_gd
+from kr.experiments.diagonal.data import sparse_regression
+from kr.experiments.diagonal.flow import diagonal_flow, diagonal_gd
 from kr.reference import min_Q
 
 

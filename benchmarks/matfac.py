@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from kr.matfac import auto_lr, direct_gd, init_factors, lifted_gd, lifted_init, make_completion_problem
+from kr.experiments.matfac.core import auto_lr, direct_gd, init_factors, lifted_gd, lifted_init, make_completion_problem
 
 
 def main() -> None:

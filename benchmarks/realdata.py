@@ -5,12 +5,12 @@
 2. One SGD epoch of the VGG11-like CIFAR-10 network (width x1, 50,000 images,
    batch 128) on synthetic tensors of CIFAR's shape, with TF32 on and off (CUDA).
 3. A short real-data MNIST training from a mirror copy of the original files
-   (``<mirror>/MNIST/raw/*.gz``, MD5-checked by kr.datasets): a few epochs of
-   the full pipeline (kr.realdata: hold-out, normalisation, exact per-epoch
+   (``<mirror>/MNIST/raw/*.gz``, MD5-checked by kr.experiments.realdata.datasets): a few epochs of
+   the full pipeline (kr.experiments.realdata.runs: hold-out, normalisation, exact per-epoch
    evaluation), with its test error.
 
-Each epoch is timed with the project's own loop (kr.vision_training.sgd_epoch,
-the one kr.vision_training.train runs) after a warm-up epoch; images/s is
+Each epoch is timed with the project's own loop (kr.experiments.realdata.training.sgd_epoch,
+the one kr.experiments.realdata.training.train runs) after a warm-up epoch; images/s is
 training images per second of that epoch (evaluation passes are timed
 separately).  Targets on one H200 (issue 6): MNIST epoch <= 0.3 s, VGG11 epoch
 <= 2 s with TF32.
@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from kr.vision_models import mlp, vgg11
-from kr.vision_training import evaluate, prepare_data, resolve_device, sgd_epoch
+from kr.experiments.realdata.models import mlp, vgg11
+from kr.experiments.realdata.training import evaluate, prepare_data, resolve_device, sgd_epoch
 
 
 def _sync(dev: torch.device) -> None:
@@ -112,8 +112,8 @@ def main() -> None:
     if args.mirror:
         from snakemake.utils import validate
 
-        from kr.datasets import load_mnist_raw
-        from kr.realdata import run_training
+        from kr.experiments.realdata.datasets import load_mnist_raw
+        from kr.experiments.realdata.runs import run_training
         from kr.results import write_arrays
 
         t0 = time.perf_counter()

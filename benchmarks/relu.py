@@ -4,7 +4,7 @@ For every depth D, the alpha^D grid x seeds of the Figure 6 experiment
 (width 30, 10 circle points) is trained for a fixed number of GD steps
 (``--steps``; the loss tolerance is set to 0 so no model stops early and both
 ways do the same arithmetic; steps as in the workflow, min(0.2, 1 / top
-Gauss-Newton eigenvalue at init)): once as one stacked model (kr.relu_training),
+Gauss-Newton eigenvalue at init)): once as one stacked model (kr.experiments.relu.training),
 once one model at a time.  Prints the wall times and the speed-up, with the
 hand-written gradient (what the workflow uses) and with autograd.
 
@@ -19,10 +19,10 @@ import time
 import numpy as np
 import torch
 
-from kr.relu import LOSS_GRADS, init_mlp, mlp_forward, select, stack
-from kr.relu_data import circle_teacher
-from kr.relu_experiment import step_sizes
-from kr.tangent import gauss_newton_top, tangent_features
+from kr.experiments.relu.network import LOSS_GRADS, init_mlp, mlp_forward, select, stack
+from kr.experiments.relu.data import circle_teacher
+from kr.experiments.relu.tables import step_sizes
+from kr.experiments.relu.tangent import gauss_newton_top, tangent_features
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument("--depths", type=int, nargs="+", default=[2, 3, 5])
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
-    from kr.relu_training import train_gd
+    from kr.experiments.relu.training import train_gd
 
     data = circle_teacher(10, 1000, seed=0)
     X = torch.tensor(data.X_train, device=args.device)

@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kr.checksums import CIFAR10_MD5, verify_md5  # noqa: E402
-from kr.datasets import _unpickle_verified, write_npz_deterministic  # noqa: E402
+from kr.experiments.realdata.checksums import CIFAR10_MD5, verify_md5  # noqa: E402
+from kr.experiments.realdata.datasets import _unpickle_verified, write_npz_deterministic  # noqa: E402
 
 SAMPLE = "cifar10_prefix_sample.npz"
 SAMPLE_MD5 = "8e83e342dc4319f93e7812336382c177"

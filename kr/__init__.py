@@ -5,11 +5,11 @@ COLT 2020).
 Modules (one concept each):
 
 * :mod:`kr.theory`        closed-form implicit biases q, Q, h_D, q_D, r, R (Sections 4-5)
-* :mod:`kr.theory_tables` tidy tables behind Figures 2, 3(a), 3(b) and the theory claims
+* :mod:`kr.experiments.theory.tables` tidy tables behind Figures 2, 3(a), 3(b) and the theory claims
 * :mod:`kr.grids`         expansion of config grid specifications (alpha, z, ...)
 * :mod:`kr.results`       atomic result I/O with parameters, code version, convergence
 * :mod:`kr.plotting`      one function per paper figure, PDF + PNG
-* :mod:`kr.claims`        the claims ledger, computed from result tables
+* :mod:`kr.ledger`        the claims ledger, computed from result tables
 * :mod:`kr.version`       the code version recorded in every result file
 
 ``kr`` never imports Snakemake; the workflow's scripts call into it.

@@ -2,7 +2,7 @@
 
 
 rule claims:
-    """results/claims.csv and results/claims.md (kr.claims)."""
+    """results/claims.csv and results/claims.md (kr.ledger)."""
     input:
         unpack(lambda wildcards: claim_tables()),
     output:

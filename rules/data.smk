@@ -1,7 +1,7 @@
 # Real data, the first stage of the DAG (Section 7, Appendix A; issue 6).
 # One job per dataset: {results}/data/{dataset}.npz, uint8 images [N, C, H, W]
 # and int64 labels, from the source set in config `data.<dataset>.source`
-# (embedded | download | mirror; see kr.datasets and docs/data.md).  Only
+# (embedded | download | mirror; see kr.experiments.realdata.datasets and docs/data.md).  Only
 # rules that take {results}/data/<dataset>.npz as input trigger it.
 #
 # A download needs the network, which cluster compute nodes often lack: the
@@ -9,7 +9,7 @@
 # itself runs (login node; ~1 GB memory, a minute for CIFAR-10's 170 MB).
 
 
-from kr.dataspec import content_spec, embedded_inputs
+from kr.experiments.realdata.dataspec import content_spec, embedded_inputs
 
 
 rule data_prepare:

@@ -5,7 +5,7 @@
 # a seed in one job: each flow takes ~0.05 s, far below the ~0.7 s job cost).
 
 
-from kr import matfac_plan
+from kr.experiments.matfac import plan as matfac_plan
 
 
 rule matfac_refs:

@@ -1,7 +1,7 @@
 # Real data (Section 7, Appendix A): MNIST, Figure 6(c); CIFAR-10, Figures 6(d) and 8.
 # Job granularity: one training job per (dataset, model, alpha, lr constant c,
 # seed) - model "full" (every layer trained) or "output" (hidden layers frozen:
-# the kernel proxy) - with lr = c / alpha^alpha_power (kr.realdata); one
+# the kernel proxy) - with lr = c / alpha^alpha_power (kr.experiments.realdata.runs); one
 # selection job per (dataset, model, alpha, seed) picking the lr with the best
 # validation error; one aggregation job per dataset.  Training jobs checkpoint
 # every `checkpoint_every` epochs under {RESULTS}/realdata/checkpoints/ and
@@ -10,7 +10,7 @@
 # local GPU machine at one training job at a time (profiles/slurm asks SLURM
 # for one GPU per job instead).
 
-from kr import realdata as rd
+from kr.experiments.realdata import runs as rd
 
 for _name in ("mnist", "cifar"):
     rd.check_section(_name, config[_name])

@@ -6,8 +6,8 @@
 # anyway); Figure 7 one job per panel (shape c), its alpha grid stacked.
 # Tables: relu_fig6 (figures fig6a, fig6b), relu_fig7 (fig7a, fig7b, fig7c).
 
-from kr import relu_plan
-from kr.registry import RELU_TABLES
+from kr.experiments.relu import plan as relu_plan
+from kr.experiments.relu import EXPERIMENT as RELU
 
 
 rule relu_fig6:
@@ -57,7 +57,7 @@ rule relu_aggregate:
     output:
         f"{RESULTS}/tables/{{relu_table}}.csv",
     wildcard_constraints:
-        relu_table="|".join(RELU_TABLES),
+        relu_table="|".join(RELU.tables),
     log:
         f"{RESULTS}/logs/relu_aggregate/{{relu_table}}.log",
     conda:

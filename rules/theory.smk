@@ -2,8 +2,18 @@
 # seconds of numpy, so it is one job (see docs/architecture.md).
 
 
+from kr.experiments.theory import THEORY_TABLES
+
+
+def theory_spec(wildcards):
+    """The ``theory:`` sub-section a table is built from."""
+    return config["theory"][THEORY_TABLES[wildcards.table][0]]
+
+
 rule theory_table:
     """One tidy table of kr.theory values, parametrised by config['theory']."""
+    wildcard_constraints:
+        table="|".join(THEORY_TABLES),
     output:
         f"{RESULTS}/tables/{{table}}.csv",
     params:

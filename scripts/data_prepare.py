@@ -2,7 +2,7 @@
 
 import time
 
-from kr.datasets import load_embedded_cifar10, prepare, save_prepared
+from kr.experiments.realdata.datasets import load_embedded_cifar10, prepare, save_prepared
 from kr.runlog import log_to
 
 with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)

@@ -2,7 +2,7 @@
 
 import time
 
-from kr.diagonal import gd_rows, make_problem, problem_parameters
+from kr.experiments.diagonal.tables import gd_rows, make_problem, problem_parameters
 from kr.results import read_arrays, write_table
 from kr.runlog import log_to
 

@@ -2,7 +2,7 @@
 
 import time
 
-from kr.diagonal import make_problem, problem_parameters, reference_rows
+from kr.experiments.diagonal.tables import make_problem, problem_parameters, reference_rows
 from kr.results import write_arrays, write_table
 from kr.runlog import log_to
 

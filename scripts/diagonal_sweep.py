@@ -4,7 +4,7 @@ import time
 
 import pandas as pd
 
-from kr.diagonal import make_problem, problem_parameters, sweep_rows, theorem2_rows
+from kr.experiments.diagonal.tables import make_problem, problem_parameters, sweep_rows, theorem2_rows
 from kr.results import read_arrays, write_table
 from kr.runlog import log_to
 

@@ -2,7 +2,7 @@
 
 import time
 
-from kr.diagonal import problem_parameters, threshold_rows
+from kr.experiments.diagonal.tables import problem_parameters, threshold_rows
 from kr.results import write_table
 from kr.runlog import log_to
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from kr.matfac import run_point
+from kr.experiments.matfac.core import run_point
 from kr.results import write_table
 from kr.runlog import log_to
 

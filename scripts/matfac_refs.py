@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from kr.matfac import make_completion_problem
-from kr.nuclear import reference_row
+from kr.experiments.matfac.core import make_completion_problem
+from kr.experiments.matfac.nuclear import reference_row
 from kr.results import write_table
 from kr.runlog import log_to
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from kr.matfac import theorem4_rows
+from kr.experiments.matfac.core import theorem4_rows
 from kr.results import write_table
 from kr.runlog import log_to
 

@@ -1,6 +1,6 @@
 """The `mnist` / `cifar` tables (selected runs and candidates) and `cifar_curves` (rules *_aggregate)."""
 
-from kr.realdata import mark_selected_runs
+from kr.experiments.realdata.runs import mark_selected_runs
 from kr.results import read_tables, write_derived
 from kr.runlog import log_to
 

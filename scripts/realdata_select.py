@@ -2,7 +2,7 @@
 
 import time
 
-from kr.realdata import run_summary, select_learning_rates
+from kr.experiments.realdata.runs import run_summary, select_learning_rates
 from kr.results import read_tables, write_derived
 from kr.runlog import log_to
 

@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from kr.realdata import run_training
+from kr.experiments.realdata.runs import run_training
 from kr.results import write_table
 from kr.runlog import log_to
 

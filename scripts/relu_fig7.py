@@ -2,7 +2,7 @@
 
 import time
 
-from kr.relu_experiment import fig7_rows
+from kr.experiments.relu.tables import fig7_rows
 from kr.results import write_table
 from kr.runlog import log_to
 

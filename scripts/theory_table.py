@@ -4,7 +4,7 @@ import time
 
 from kr.results import write_table
 from kr.runlog import log_to
-from kr.theory_tables import BUILDERS
+from kr.experiments.theory.tables import BUILDERS
 
 with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     name = snakemake.wildcards.table  # noqa: F821

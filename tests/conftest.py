@@ -54,3 +54,11 @@ def tiny_config(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(TINY_CONFIG))
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _figure_style() -> None:
+    """Figures drawn in tests use the workflow's look and the Agg backend."""
+    from kr.plotting import apply_style
+
+    apply_style()

@@ -1,4 +1,4 @@
-"""Real-data loaders (kr.datasets, kr.checksums) and rule data_prepare.
+"""Real-data loaders (kr.experiments.realdata.datasets, kr.experiments.realdata.checksums) and rule data_prepare.
 
 CPU, offline, fast.  The loaders read small files written here in the real
 on-disk formats (gzipped IDX, CIFAR python pickle batches); their MD5s are
@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 import yaml
 
-from kr import datasets as ds
-from kr.checksums import CIFAR10_ARCHIVE_MD5, CIFAR10_MD5, MNIST_MD5, ChecksumError, md5sum, verify_md5
-from kr.datasets import DataUnavailableError, PreparedData, load_prepared
+from kr.experiments.realdata import datasets as ds
+from kr.experiments.realdata.checksums import CIFAR10_ARCHIVE_MD5, CIFAR10_MD5, MNIST_MD5, ChecksumError, md5sum, verify_md5
+from kr.experiments.realdata.datasets import DataUnavailableError, PreparedData, load_prepared
 
 from .conftest import REPO, snakemake
 

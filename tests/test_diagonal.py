@@ -1,12 +1,12 @@
-"""The diagonal-network experiment (kr.data, kr.diagonal): data, metrics, sweeps."""
+"""The diagonal-network experiment (kr.experiments.diagonal.data, kr.experiments.diagonal.tables): data, metrics, sweeps."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from kr.data import sparse_regression
-from kr.diagonal import largest_alpha, make_problem, reference_rows, sweep_rows, theorem2_rows
+from kr.experiments.diagonal.data import sparse_regression
+from kr.experiments.diagonal.tables import largest_alpha, make_problem, reference_rows, sweep_rows, theorem2_rows
 from kr.reference import min_Q
 
 SPEC = {"d": 40, "r_star": 3, "noise_var": 0.01, "N": 15}

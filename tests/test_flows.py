@@ -1,4 +1,4 @@
-"""Tests for :mod:`kr.flows` (gradient flow / GD on the diagonal networks of Sections 4-5).
+"""Tests for :mod:`kr.experiments.diagonal.flow` (gradient flow / GD on the diagonal networks of Sections 4-5).
 
 Every check compares against a computation that shares no code with the
 implementation:
@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 from scipy import integrate, linalg, optimize
 
-from kr import flows, theory
+from kr import theory
+from kr.experiments.diagonal import flow as flows
 
 
 # --------------------------------------------------------------------------
@@ -61,7 +62,7 @@ def loss(X, y, wp, wm, D):
 
 
 def grad_formula(X, y, wp, wm, D):
-    """dL/dw+- = +-2D (X^T r) w+-^(D-1), written out here independently of kr.flows."""
+    """dL/dw+- = +-2D (X^T r) w+-^(D-1), written out here independently of kr.experiments.diagonal.flow."""
     g = 2.0 * D * (X.T @ (X @ (wp**D - wm**D) - y))
     return g * wp ** (D - 1), -g * wm ** (D - 1)
 
@@ -72,7 +73,7 @@ def q_minimiser(X, y, alpha, D, w0=None):
     Q is Theorem 1's ``Q_{alpha,w0}`` (D = 2, ``kr.theory.Q``) or Theorem 3's
     ``Q^D_alpha`` (w0 = 1, ``kr.theory.Q_D``); for D > 2 with a non-uniform w0 we
     use ``sum_i (alpha w0_i)^2 q_D(beta_i / (alpha w0_i)^D)``, derived in
-    kr.flows' docstring (the paper states only w0 = 1 there).  Gradient and
+    kr.experiments.diagonal.flow' docstring (the paper states only w0 = 1 there).  Gradient and
     Hessian come from ``kr.theory.h_inv``: ``dQ/dbeta_i = h^-1(beta_i/s_i) / a_i^(D-2)``
     with ``a = alpha w0``, ``s = a^D``.
     """
@@ -356,5 +357,5 @@ def test_import_is_numpy_only():
     import subprocess
     import sys
 
-    code = "import sys, kr.flows; assert 'torch' not in sys.modules, 'kr.flows imported torch'"
+    code = "import sys, kr.experiments.diagonal.flow; assert 'torch' not in sys.modules, 'kr.experiments.diagonal.flow imported torch'"
     subprocess.run([sys.executable, "-c", code], check=True)

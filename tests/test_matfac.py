@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kr.claims.matfac import CLAIMS, crossing
-from kr.matfac import (
+from kr.experiments.matfac.claims import CLAIMS, crossing
+from kr.experiments.matfac.core import (
     DiagonalProblem,
     auto_lr,
     completion_metrics,
@@ -24,7 +24,7 @@ from kr.matfac import (
     run_point,
     theorem4_rows,
 )
-from kr.nuclear import min_frobenius_completion, min_nuclear_completion
+from kr.experiments.matfac.nuclear import min_frobenius_completion, min_nuclear_completion
 from kr.reference import min_Q
 
 SPEC = {"d": 10, "N": 60, "lr": None, "lr_scale": 0.01, "loss_rtol": 1e-6, "max_steps": 200000,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from kr.claims import NOT_RUN
-from kr.claims.matfac import CLAIMS
+from kr.ledger import NOT_RUN
+from kr.experiments.matfac.claims import CLAIMS
 from kr.results import read_table
 
 from .conftest import snakemake

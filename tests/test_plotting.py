@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kr.plotting import FIGURES, figure_function, save_figure
-from kr.registry import FIGURE_TABLES
-from kr.theory_tables import fig3b_table
+from kr.experiments import figure_function, figure_tables
+from kr.experiments.theory.plots import FIGURES
+from kr.plotting import apply_style, save_figure
+from kr.experiments.theory.tables import fig3b_table
 
 from .test_theory_tables import SPECS
 
 
 def test_registries_agree() -> None:
-    for name in FIGURE_TABLES:
+    for name in figure_tables():
         assert callable(figure_function(name))
 
 

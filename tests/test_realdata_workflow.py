@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from kr.claims import NOT_RUN, registry
-from kr.claims.realdata import CLAIMS
+from kr.experiments import all_claims
+from kr.ledger import NOT_RUN
+from kr.experiments.realdata.claims import CLAIMS
 from kr.results import read_meta, read_table
 
 from .conftest import snakemake
@@ -60,7 +61,7 @@ def test_realdata_workflow_tiny(tmp_path: Path) -> None:
     assert not list(res.rglob("*.tmp"))
 
     ledger = pd.read_csv(res / "claims.csv", skiprows=1)
-    assert list(ledger["claim_id"]) == [c.claim_id for c in registry()]
+    assert list(ledger["claim_id"]) == [c.claim_id for c in all_claims()]
     ours = ledger.set_index("claim_id").loc[[c.claim_id for c in CLAIMS]]
     assert (ours["verdict"] != NOT_RUN).all(), ours[["verdict", "detail"]]
     assert ours.loc["mnist-small-alpha-better", "detail"].count("1.4%") == 1

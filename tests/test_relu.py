@@ -1,4 +1,4 @@
-"""ReLU networks of Section 7: models, tangent tools, training (kr.relu, kr.tangent, kr.relu_training)."""
+"""ReLU networks of Section 7: models, tangent tools, training (kr.experiments.relu.network, kr.experiments.relu.tangent, kr.experiments.relu.training)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from kr.relu import (
+from kr.experiments.relu.network import (
     LOSS_GRADS,
     init_mlp,
     init_univariate,
@@ -15,10 +15,10 @@ from kr.relu import (
     univariate_forward,
     univariate_hidden,
 )
-from kr.relu_data import circle_teacher, linear_spline
-from kr.relu_experiment import step_sizes
-from kr.relu_training import mse, train_gd
-from kr.tangent import gauss_newton_top, grad_distance, kernel_predictor, linearised_gd, tangent_features
+from kr.experiments.relu.data import circle_teacher, linear_spline
+from kr.experiments.relu.tables import step_sizes
+from kr.experiments.relu.training import mse, train_gd
+from kr.experiments.relu.tangent import gauss_newton_top, grad_distance, kernel_predictor, linearised_gd, tangent_features
 
 F64 = torch.float64
 
@@ -267,8 +267,8 @@ def _fig6_table(small_err: float) -> "pd.DataFrame":
 
 
 def test_relu_claims_follow_the_table():
-    from kr.claims import Measurement
-    from kr.claims.relu import CLAIMS
+    from kr.ledger import Measurement
+    from kr.experiments.relu.claims import CLAIMS
 
     th = {"relu_error_ratio_min": 1.2, "relu_kernel_gap_rtol": 0.1, "relu_linearised_rtol": 0.05,
           "relu_grad_distance_kernel_max": 0.05, "relu_grad_distance_rich_min": 0.2}

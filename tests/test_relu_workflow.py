@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from kr.claims import NOT_REPRODUCED, NOT_RUN, REPRODUCED
-from kr.claims.relu import CLAIMS
+from kr.ledger import NOT_REPRODUCED, NOT_RUN, REPRODUCED
+from kr.experiments.relu.claims import CLAIMS
 from kr.results import read_meta, read_table
 
 from .conftest import snakemake

@@ -1,4 +1,4 @@
-"""Theory tables (kr.theory_tables) agree with kr.theory and with each other."""
+"""Theory tables (kr.experiments.theory.tables) agree with kr.theory and with each other."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from kr import theory
-from kr.registry import THEORY_TABLES
-from kr.theory_tables import BUILDERS, fig2_table, fig3b_table, fig3b_transition_table, theory_limits_table
+from kr.experiments.theory import THEORY_TABLES
+from kr.experiments.theory.tables import BUILDERS, fig2_table, fig3b_table, fig3b_transition_table, theory_limits_table
 
 SPECS = {
     "fig2": {"z": {"start": -3, "stop": 3, "num": 13}, "rescaling_zmax": [10, 1000]},

@@ -1,4 +1,4 @@
-"""Real-data networks and their training (kr.vision_models, kr.vision_training, kr.realdata).
+"""Real-data networks and their training (kr.experiments.realdata.models, kr.experiments.realdata.training, kr.experiments.realdata.runs).
 
 CPU only, offline: data are small synthetic arrays in the prepared-data format.
 """
@@ -21,13 +21,13 @@ import torch
 import yaml
 from snakemake.utils import validate
 
-from kr.claims import realdata as rd_claims
-from kr.plots_realdata import FIGURES
-from kr.realdata import (build_model, check_section, learning_rate, lr_grid, run_summary, run_training,
+from kr.experiments.realdata import claims as rd_claims
+from kr.experiments.realdata.plots import FIGURES
+from kr.experiments.realdata.runs import (build_model, check_section, learning_rate, lr_grid, run_summary, run_training,
                          select_learning_rates, train_spec)
 from kr.results import write_arrays
-from kr.vision_models import hidden_parameters, mlp, output_layer, output_layer_only, vgg11
-from kr.vision_training import TrainSpec, prepare_data, resolve_device, split_validation, train
+from kr.experiments.realdata.models import hidden_parameters, mlp, output_layer, output_layer_only, vgg11
+from kr.experiments.realdata.training import TrainSpec, prepare_data, resolve_device, split_validation, train
 
 from .conftest import REPO
 
@@ -209,15 +209,15 @@ def test_resume_after_kill(tmp_path: Path) -> None:
     ckpt = tmp_path / "ckpt.pt"
     script = textwrap.dedent(f"""
         import os, signal, yaml, torch
-        import kr.vision_training as vt
-        from kr.realdata import run_training
+        import kr.experiments.realdata.training as vt
+        from kr.experiments.realdata.runs import run_training
         torch.set_num_threads(1)
         real = vt.train
         def killer(epoch):
             if epoch == 3:
                 os.kill(os.getpid(), signal.SIGKILL)
         vt.train = lambda *a, **k: real(*a, **k, on_epoch_end=killer)
-        import kr.realdata
+        import kr.experiments.realdata.runs
         section = yaml.safe_load(open({str(tmp_path / 'section.yaml')!r}))
         run_training("mnist", section, "full", 2.0, 0.2, 0, data_path={str(arrays)!r},
                      checkpoint={str(ckpt)!r}, progress=False)

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from kr.claims import NOT_REPRODUCED, NOT_RUN, REPRODUCED, registry
-from kr.registry import FIGURE_TABLES, THEORY_TABLES, tables_for_figures
+from kr.experiments import all_claims, figure_tables, tables_for_figures
+from kr.ledger import NOT_REPRODUCED, NOT_RUN, REPRODUCED
+from kr.experiments.theory import THEORY_TABLES
 from kr.results import read_meta, read_table
 
 from .conftest import REPO, TINY_CONFIG, snakemake
@@ -29,7 +30,7 @@ def test_dry_run_plans_every_figure(tmp_path: Path) -> None:
         for ext in ("pdf", "png"):
             assert f"results/figures/{fig}.{ext}" in log
     assert "results/claims.csv" in log and "results/claims.md" in log
-    assert set(DEFAULT_FIGURES) == set(FIGURE_TABLES), "the default preset should draw every figure"
+    assert set(DEFAULT_FIGURES) == set(figure_tables()), "the default preset should draw every figure"
 
 
 def test_paper_preset_and_slurm_profile_plan(tmp_path: Path) -> None:
@@ -76,10 +77,10 @@ def test_tiny_end_to_end(tmp_path: Path, tiny_config: Path) -> None:
 
     # the ledger: one row per registered claim, verdicts from the allowed set
     ledger = pd.read_csv(res / "claims.csv", skiprows=1)
-    assert list(ledger["claim_id"]) == [c.claim_id for c in registry()]
+    assert list(ledger["claim_id"]) == [c.claim_id for c in all_claims()]
     assert set(ledger["verdict"]) <= {REPRODUCED, NOT_REPRODUCED, NOT_RUN}
     built = set(tables_for_figures(TINY_FIGURES))
-    ran = ledger["claim_id"].isin({c.claim_id for c in registry() if set(c.tables) <= built})
+    ran = ledger["claim_id"].isin({c.claim_id for c in all_claims() if set(c.tables) <= built})
     assert ran.sum() >= 16
     assert (ledger.loc[ran, "verdict"] != NOT_RUN).all()
     assert (ledger.loc[~ran, "verdict"] == NOT_RUN).all()
@@ -118,7 +119,7 @@ def test_unconfigured_figures_are_not_run(tmp_path: Path, tiny_config: Path) -> 
     assert out.returncode == 0, out.stderr[-3000:]
     ledger = pd.read_csv(tmp_path / "results" / "claims.csv", skiprows=1)
     built = set(tables_for_figures(["fig2"]))
-    fig2_ids = {c.claim_id for c in registry() if set(c.tables) <= built}
+    fig2_ids = {c.claim_id for c in all_claims() if set(c.tables) <= built}
     assert fig2_ids, "fig2 should carry claims"
     fig2_claims = ledger["claim_id"].isin(fig2_ids)
     assert (ledger.loc[fig2_claims, "verdict"] != NOT_RUN).all()

@@ -22,7 +22,7 @@ example gradients), one model of a stack at a time so memory stays
   in the kernel regime).
 
 >>> import torch
->>> from kr.relu import init_mlp, mlp_forward
+>>> from kr.experiments.relu.network import init_mlp, mlp_forward
 >>> X = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]], dtype=torch.float64)
 >>> p = init_mlp(D=2, width=4, d_in=2, alphas=[1.0, 2.0], seed=0)
 >>> tuple(tangent_features(mlp_forward, p, X).shape)    # B, n, P = 4*2 + 4
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
-    from kr.relu import Params
+    from kr.experiments.relu.network import Params
 
 Forward = Callable[["Params", "torch.Tensor"], "torch.Tensor"]
 
@@ -98,7 +98,7 @@ def gauss_newton_top(phi_train: "torch.Tensor") -> "torch.Tensor":
 
 def linearised_gd(K: "torch.Tensor", K_test: "torch.Tensor", y: "torch.Tensor", f0_train: "torch.Tensor",
                   f0_test: "torch.Tensor", lr: float, tol: float, max_steps: int) -> tuple["torch.Tensor", int, bool]:
-    """Test predictions of GD on the linearised model, stopped like :func:`kr.relu_training.train_gd`.
+    """Test predictions of GD on the linearised model, stopped like :func:`kr.experiments.relu.training.train_gd`.
 
     One model: ``K`` = K0(X, X) ``[N, N]``, ``K_test`` = K0(x, X) ``[n, N]``.
     With K = U diag(lam) U^T and a_i = lr (2/N) lam_i the residual is
@@ -159,7 +159,7 @@ def kernel_predictor(forward: Forward, params: "Params", X_train: "torch.Tensor"
     """f0(x) + K(x, X) K(X, X)^{-1} (y - f0(X)) per model, at ``X_test``: ``[B, n_test]``.
 
     K is the tangent kernel at ``params`` (the initialisation), f0 the
-    model there (0 for the unbiased models of :mod:`kr.relu`).  Computed
+    model there (0 for the unbiased models of :mod:`kr.experiments.relu.network`).  Computed
     one model at a time in the dtype of ``params`` (use float64).
     """
     import torch

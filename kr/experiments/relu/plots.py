@@ -1,7 +1,7 @@
 """Figures of the ReLU experiment (Section 7): 6(a), 6(b), 7(a-c).
 
 Drawn from the tables ``relu_fig6`` and ``relu_fig7``
-(:mod:`kr.relu_experiment`).  Runs that did not converge (step cap or
+(:mod:`kr.experiments.relu.tables`).  Runs that did not converge (step cap or
 divergence) are never drawn as results: they appear as red crosses labelled
 "not converged".  No torch here.
 """

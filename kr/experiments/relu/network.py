@@ -2,7 +2,7 @@
 
 Two models, both *stacked*: every parameter tensor has a leading batch
 dimension ``B`` (one slice per alpha, shape c or seed), so many models train
-as one with :func:`torch.bmm` / :func:`torch.einsum` (:mod:`kr.relu_training`).
+as one with :func:`torch.bmm` / :func:`torch.einsum` (:mod:`kr.experiments.relu.training`).
 
 * :func:`init_mlp` / :func:`mlp_forward` - the depth-D fully connected ReLU
   network of Figure 6 (D counted in weight layers), **without biases**: with

@@ -26,7 +26,7 @@ Device: ``"auto"`` picks CUDA when available; TF32 matmuls/convolutions are
 allowed on CUDA when ``tf32`` is set, and recorded in the result.
 
 >>> import numpy as np
->>> from kr.vision_models import mlp
+>>> from kr.experiments.realdata.models import mlp
 >>> rng = np.random.default_rng(0)
 >>> x = rng.integers(0, 256, size=(64, 1, 4, 4), dtype=np.uint8)
 >>> y = (x.reshape(64, -1).mean(1) > 127).astype(np.int64)
@@ -334,7 +334,7 @@ def train(
     ``checkpoint``: file to save to every ``spec.checkpoint_every`` epochs and
     to resume from (when its fingerprint - ``spec`` plus ``fingerprint`` -
     matches).  Only parameters with ``requires_grad`` are trained (see
-    :func:`kr.vision_models.output_layer_only`).  ``on_epoch_end(epoch)`` is
+    :func:`kr.experiments.realdata.models.output_layer_only`).  ``on_epoch_end(epoch)`` is
     called after each epoch's bookkeeping (checkpoint included).
     """
     import torch

@@ -5,14 +5,13 @@ A :class:`Claim` names the result tables it needs and a function computing a
 registered claim whose tables are available and marks the others ``not run``;
 the verdict always comes from the tables, never from constants.
 
-Experiments register claims in their own module (``kr.claims.<experiment>``)
-listed in :data:`CLAIM_MODULES`.
+Each experiment lists its claims in ``kr/experiments/<name>/claims.py``;
+:func:`kr.experiments.all_claims` collects them and the caller passes them in.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,15 +20,6 @@ import pandas as pd
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
 NOT_RUN = "not run"
-
-CLAIM_MODULES: tuple[str, ...] = (
-    "kr.claims.theory",
-    "kr.claims.diagonal",
-    "kr.claims.matfac",
-    "kr.claims.relu",
-    "kr.claims.realdata",
-)
-"""Modules defining a ``CLAIMS`` list; later experiments append theirs."""
 
 COLUMNS = ["claim_id", "source", "claim", "quantity", "value", "threshold", "verdict", "detail"]
 
@@ -56,19 +46,8 @@ class Claim:
     check: Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]], Measurement] = field(repr=False)
 
 
-def registry() -> list[Claim]:
-    """All registered claims, in ledger order."""
-    claims: list[Claim] = []
-    for name in CLAIM_MODULES:
-        claims.extend(importlib.import_module(name).CLAIMS)
-    ids = [c.claim_id for c in claims]
-    if len(ids) != len(set(ids)):
-        raise ValueError(f"duplicate claim ids: {sorted({i for i in ids if ids.count(i) > 1})}")
-    return claims
-
-
 def build_ledger(
-    tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, Any]
+    tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, Any], claims: Sequence[Claim]
 ) -> pd.DataFrame:
     """Evaluate every claim whose tables are present; the rest are ``not run``.
 
@@ -76,7 +55,7 @@ def build_ledger(
     each check decides (and says in ``detail``) how it treats them.
     """
     rows = []
-    for claim in registry():
+    for claim in claims:
         row = {"claim_id": claim.claim_id, "source": claim.source, "claim": claim.statement}
         missing = [t for t in claim.tables if t not in tables]
         if missing:

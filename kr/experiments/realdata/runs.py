@@ -1,6 +1,6 @@
 """The MNIST and CIFAR-10 experiments, from a config section to result tables (Section 7, Appendix A).
 
-One *run* is one SGD training (:func:`kr.vision_training.train`) at one
+One *run* is one SGD training (:func:`kr.experiments.realdata.training.train`) at one
 ``(dataset, model, alpha, c, seed)``: ``model`` is ``"full"`` (every layer
 trained) or ``"output"`` (hidden layers frozen: the kernel proxy of Figures
 6(c), 6(d)).  Its table has one row per evaluated epoch (the training curve
@@ -9,7 +9,7 @@ of Figure 8) and the run's outcome in every row.
 Learning rates.  The paper tunes the MNIST step size per alpha on the grid
 ``(0.5, 0.01, 0.05, ...)`` (Appendix A).  A network homogeneous of degree
 ``L`` in its weights (``L = 2`` for the MLP, ``9`` for the VGG11-like net,
-biases excluded, see :mod:`kr.vision_models`) has initial outputs of size
+biases excluded, see :mod:`kr.experiments.realdata.models`) has initial outputs of size
 ``alpha^L``; in the normalised weights ``w / alpha`` SGD with step ``lr``
 moves the outputs by ``lr alpha^(2L-2)`` times a size-one quantity, so at large
 alpha a fixed grid either diverges or crawls.  Our grid is therefore
@@ -21,7 +21,7 @@ paper's fixed ``lr = 1e-4`` (``c = [1e-4]``, ``p = 0``) unless configured.
 
 Selection (:func:`select_learning_rates`): for each ``(model, alpha, seed)``
 the run with the lowest *validation* error (images held out of the training
-set, :func:`kr.vision_training.split_validation`) among the converged runs -
+set, :func:`kr.experiments.realdata.training.split_validation`) among the converged runs -
 among all non-diverged runs when none converged, and the choice is then
 marked not converged.  Its *test* error is the reported result.
 
@@ -87,8 +87,8 @@ def model_section(section: Mapping[str, Any], model: str) -> dict[str, Any]:
 
 def train_spec(section: Mapping[str, Any], model: str, alpha: float, c: float, seed: int,
                progress: bool = True) -> Any:
-    """The :class:`kr.vision_training.TrainSpec` of one run from its config section."""
-    from kr.vision_training import TrainSpec
+    """The :class:`kr.experiments.realdata.training.TrainSpec` of one run from its config section."""
+    from kr.experiments.realdata.training import TrainSpec
 
     s = model_section(section, model)
     return TrainSpec(
@@ -111,7 +111,7 @@ def train_spec(section: Mapping[str, Any], model: str, alpha: float, c: float, s
 def build_model(dataset: str, section: Mapping[str, Any], model: str, alpha: float, seed: int,
                 image_shape: Sequence[int], n_classes: int) -> Any:
     """The network of one run (MLP for MNIST, VGG11-like for CIFAR-10), frozen for ``model="output"``."""
-    from kr.vision_models import mlp, output_layer_only, vgg11
+    from kr.experiments.realdata.models import mlp, output_layer_only, vgg11
 
     c, h, w = (int(v) for v in image_shape)
     if dataset == "mnist":
@@ -205,7 +205,7 @@ def load_data(path: str, section: Mapping[str, Any], device: str) -> tuple[Any, 
     that many test images.
     """
     from kr.results import read_arrays
-    from kr.vision_training import prepare_data, split_validation
+    from kr.experiments.realdata.training import prepare_data, split_validation
 
     arrays, meta = read_arrays(path)
     missing = {"train_x", "train_y", "test_x", "test_y"} - set(arrays)
@@ -235,7 +235,7 @@ def run_training(dataset: str, section: Mapping[str, Any], model: str, alpha: fl
 
     The checkpoint (when given) is resumed from if it matches this run.
     """
-    from kr.vision_training import train
+    from kr.experiments.realdata.training import train
 
     s = model_section(section, model)
     spec = train_spec(section, model, alpha, c, seed, progress=progress)

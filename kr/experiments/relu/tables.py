@@ -1,7 +1,7 @@
 """The ReLU experiments of Section 7: Figure 6(a, b) and Figure 7, as tidy rows.
 
 * :func:`fig6_rows` - one (D, seed): depth-D students on the circle/teacher
-  data (:func:`kr.relu_data.circle_teacher`), the whole alpha grid trained as
+  data (:func:`kr.experiments.relu.data.circle_teacher`), the whole alpha grid trained as
   one stack; per alpha the test error, the grad distance (computed on the
   *training* inputs), the tangent-kernel predictor's test error and that of
   the linearised model trained by the same GD to the same tolerance.
@@ -11,7 +11,7 @@
 
 Step size.  GD uses ``lr_b = min(lr, lr_gn_fraction / lambda_b)`` where
 ``lambda_b`` is the top eigenvalue of the Gauss-Newton matrix (2/N) Phi^T Phi
-at model b's initialisation (:func:`kr.tangent.gauss_newton_top`); it grows
+at model b's initialisation (:func:`kr.experiments.relu.tangent.gauss_newton_top`); it grows
 like alpha^(2(D-1)), so large alphas (kernel regime) get the step that keeps
 the linearised dynamics stable (half its stability limit 2/lambda for
 fraction 1) and small alphas get ``lr`` (the paper's 0.01).
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from kr.grids import expand_grid
-from kr.relu_data import check_points_1d, circle_teacher, linear_spline
+from kr.experiments.relu.data import check_points_1d, circle_teacher, linear_spline
 
 
 def step_sizes(lr: float, gn_top: np.ndarray, fraction: float | None) -> np.ndarray:
@@ -53,9 +53,9 @@ def fig6_rows(spec: Mapping[str, Any], D: int, seed: int, device: str = "cpu", p
     """Figure 6 rows for one depth and student seed, all alphas trained as one stack."""
     import torch
 
-    from kr.relu import LOSS_GRADS, init_mlp, mlp_forward
-    from kr.relu_training import train_gd
-    from kr.tangent import gauss_newton_top, grad_distance, kernel_references, tangent_features
+    from kr.experiments.relu.network import LOSS_GRADS, init_mlp, mlp_forward
+    from kr.experiments.relu.training import train_gd
+    from kr.experiments.relu.tangent import gauss_newton_top, grad_distance, kernel_references, tangent_features
 
     start = time.perf_counter()
     data = circle_teacher(int(spec["n_train"]), int(spec["n_test"]), int(spec["teacher_hidden"]),
@@ -110,9 +110,9 @@ def fig7_rows(spec: Mapping[str, Any], panel: str, device: str = "cpu", progress
     """Figure 7 rows for one panel (shape c): curves ``network``/``kernel`` per alpha, ``spline``, ``data``."""
     import torch
 
-    from kr.relu import LOSS_GRADS, init_univariate, univariate_forward
-    from kr.relu_training import train_gd
-    from kr.tangent import gauss_newton_top, kernel_predictor, tangent_features
+    from kr.experiments.relu.network import LOSS_GRADS, init_univariate, univariate_forward
+    from kr.experiments.relu.training import train_gd
+    from kr.experiments.relu.tangent import gauss_newton_top, kernel_predictor, tangent_features
 
     start = time.perf_counter()
     c = float(spec["shapes"][panel])
