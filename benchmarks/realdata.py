@@ -110,8 +110,7 @@ def main() -> None:
     del x, y
 
     if args.mirror:
-        from snakemake.utils import validate
-
+        from kr.configuration import default_config
         from kr.experiments.realdata.datasets import load_mnist_raw
         from kr.experiments.realdata.runs import run_training
         from kr.results import write_arrays
@@ -119,10 +118,9 @@ def main() -> None:
         t0 = time.perf_counter()
         data = load_mnist_raw(Path(args.mirror) / "MNIST" / "raw")
         t_load = time.perf_counter() - t0
-        cfg = {"mnist": {"device": dev.type, "width": args.real_width, "max_epochs": args.real_epochs,
-                         "stop_at_fit": True, "validation": 10000, "eval_batch_size": 10000}}
-        validate(cfg, str(Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"),
-                 set_default=True)
+        cfg = default_config({"mnist": {"device": dev.type, "width": args.real_width,
+                                        "max_epochs": args.real_epochs, "stop_at_fit": True,
+                                        "validation": 10000, "eval_batch_size": 10000}})
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "mnist.npz"
             write_arrays(path, {k: getattr(data, k) for k in ("train_x", "train_y", "test_x", "test_y")},

@@ -1,5 +1,8 @@
 """Config helpers that do not need Snakemake.
 
+``config.yaml`` holds every default value; the schema holds types, bounds and
+descriptions only.  :func:`default_config` gives the config a run sees.
+
 Snakemake parses nested ``--config`` values with YAML's BaseLoader, so
 ``--config 'theory={fig3b: {d: 50}}'`` arrives with ``d`` as the string
 ``"50"``.  :func:`coerce_scalars` restores numbers and booleans before the
@@ -8,7 +11,10 @@ schema check, so command-line overrides behave like values in a YAML file.
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 _INT = re.compile(r"[-+]?\d+")
@@ -35,3 +41,43 @@ def coerce_scalars(value: Any) -> Any:
         if s.lower() in _BOOL:
             return _BOOL[s.lower()]
     return value
+
+
+REPO = Path(__file__).resolve().parent.parent
+"""The repository root: ``config.yaml`` and ``schemas/`` live here."""
+
+
+def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``update`` merged in recursively (as Snakemake merges ``--configfile``).
+
+    >>> deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}})
+    {'a': {'b': 1, 'c': 3}}
+    """
+    out = copy.deepcopy(dict(base))
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def default_config(*overrides: Mapping[str, Any], validate: bool = True) -> dict[str, Any]:
+    """``config.yaml`` (the single source of default values) with ``overrides`` merged in.
+
+    Checked against ``schemas/config.schema.yaml`` unless ``validate`` is
+    False.  This is the config a workflow run with the same overrides sees.
+
+    >>> default_config({"diagonal": {"d": 50}})["diagonal"]["d"]
+    50
+    """
+    import jsonschema
+    import yaml
+
+    cfg: dict[str, Any] = yaml.safe_load((REPO / "config.yaml").read_text())
+    for update in overrides:
+        cfg = deep_merge(cfg, update)
+    if validate:
+        schema = yaml.safe_load((REPO / "schemas" / "config.schema.yaml").read_text())
+        jsonschema.validate(cfg, schema)
+    return cfg

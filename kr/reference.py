@@ -57,7 +57,7 @@ shape does not affect the rich limit (eq. 7) is a D = 2 statement (tested).
 
 Accuracy
 --------
-Measured by ``python -m kr.reference`` (``_accuracy_rows``): Section 4's
+Measured by ``python benchmarks/reference_accuracy.py``: Section 4's
 sparse regression with d = 200, N = 40, Gaussian X, 5-sparse beta*, noise
 0.1; worst case over seeds 0-3; cvxpy 1.9 with CLARABEL at the tolerances of
 ``_conic_options`` (1e-12).  "newton KKT" is ``||P grad Q(beta)|| / ||grad
@@ -821,67 +821,9 @@ def _min_Q_cvxpy(
     )
 
 
-# --------------------------------------------------------------------------- #
-# accuracy sweep behind the "Accuracy" table (python -m kr.reference)
-# --------------------------------------------------------------------------- #
-def _sparse_regression(d: int, N: int, seed: int) -> tuple[Array, Array]:
-    """Section 4's problem: x ~ N(0, I), 5-sparse beta* = 1/sqrt(5), noise 0.1."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, d))
-    beta = np.zeros(d)
-    beta[:5] = 1.0 / np.sqrt(5.0)
-    return X, X @ beta + 0.1 * rng.standard_normal(N)
-
-
 def _auto_formulation(alpha: float, D: float) -> str:
     """The more accurate conic formulation (Accuracy table): D = 2 dual below
     alpha = 0.1, D > 2 primal below alpha = 1; the other one above."""
     if D == 2:
         return "dual" if alpha < 0.1 else "primal"
     return "primal" if alpha < 1.0 else "dual"
-
-
-def _accuracy_rows(
-    d: int = 200,
-    N: int = 40,
-    seeds: tuple[int, ...] = (0, 1, 2, 3),
-    log10_alphas: range = range(-6, 4),
-    depths: tuple[int, ...] = (2, 3),
-) -> list[dict[str, float]]:
-    """Worst case over ``seeds`` of: Newton's ``||X beta - y|| / ||y||``, its
-    KKT residual ``||P_null grad Q|| / ||grad Q||`` and iterations, and
-    ``||beta_cvx - beta_newton|| / ||beta_newton||`` for both formulations."""
-    rows: list[dict[str, float]] = []
-    problems = [_sparse_regression(d, N, seed) for seed in seeds]
-    nulls = [scipy.linalg.null_space(X) for X, _ in problems]
-    for D in depths:
-        for k in log10_alphas:
-            alpha = 10.0**k
-            row = {"D": D, "log10_alpha": k, "res": 0.0, "kkt": 0.0, "it": 0, "dual": 0.0, "primal": 0.0}
-            for (X, y), Z in zip(problems, nulls):
-                nt = min_Q(X, y, alpha, D)
-                g = regulariser_grad(nt.beta, alpha, D)
-                row["res"] = max(row["res"], nt.residual / np.linalg.norm(y))
-                row["kkt"] = max(row["kkt"], float(np.linalg.norm(Z.T @ g) / np.linalg.norm(g)))
-                row["it"] = max(row["it"], nt.iterations)
-                for form in ("dual", "primal"):
-                    cv = min_Q(X, y, alpha, D, solver="cvxpy", formulation=form)
-                    err = float(np.linalg.norm(cv.beta - nt.beta) / np.linalg.norm(nt.beta))
-                    row[form] = max(row[form], err if np.isfinite(err) else np.inf)
-            rows.append(row)
-    return rows
-
-
-def _print_accuracy_table() -> None:
-    """The Accuracy table of the module docstring (``python -m kr.reference``)."""
-    print(f"conic solver: {conic_solver()}")
-    print("| D | alpha | newton resid/norm(y) | newton KKT | newton it | cvxpy dual | cvxpy primal | auto |")
-    print("|---|---|---|---|---|---|---|---|")
-    for r in _accuracy_rows():
-        auto = _auto_formulation(10.0 ** r["log10_alpha"], r["D"])
-        print(f"| {r['D']} | 1e{r['log10_alpha']:+d} | {r['res']:.0e} | {r['kkt']:.0e} | {r['it']} "
-              f"| {r['dual']:.0e} | {r['primal']:.0e} | {auto} |")
-
-
-if __name__ == "__main__":
-    _print_accuracy_table()

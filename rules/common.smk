@@ -16,7 +16,6 @@ os.environ.update(
 )
 
 from kr.configuration import coerce_scalars
-from kr.grids import expand_grid, value_id
 from kr.experiments import claim_thresholds as _claim_thresholds
 from kr.experiments import figure_tables, rule_files, tables_for_figures
 

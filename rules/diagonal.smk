@@ -5,38 +5,7 @@
 # point; the Figure 1(c)/3(c) bisections per (D, seed).
 
 
-def diagonal_ref_tables():
-    dg = config["diagonal"]
-    return expand(f"{RESULTS}/diagonal/refs/N{{N}}_s{{seed}}.csv", N=dg["N"], seed=dg["seeds"])
-
-
-def diagonal_sweep_tables():
-    """Figure 1 sweeps (depths x seeds) plus the Theorem 3 sweeps."""
-    dg, th3 = config["diagonal"], config["diagonal"]["theorem3"]
-    pattern = f"{RESULTS}/diagonal/sweep/N{{N}}_D{{D}}_s{{seed}}.csv"
-    paths = expand(pattern, N=dg["N"], D=dg["depths"], seed=dg["seeds"])
-    paths += expand(pattern, N=dg["N"], D=th3["depths"], seed=th3["seeds"])
-    return sorted(set(paths))
-
-
-def sweep_alphas(wildcards):
-    """The alpha grid of a sweep: Figure 1's, or the Theorem 3 grid for extra depths."""
-    dg = config["diagonal"]
-    grid = dg["alpha"] if int(wildcards.D) in dg["depths"] else dg["theorem3"]["alpha"]
-    return expand_grid(grid).tolist()
-
-
-def diagonal_gd_tables():
-    dg, gd = config["diagonal"], config["diagonal"]["gd"]
-    return expand(
-        f"{RESULTS}/diagonal/gd/N{{N}}_D{{D}}_a{{alpha}}_s{{seed}}.csv",
-        N=dg["N"], D=gd["depths"], alpha=[value_id(a) for a in gd["alpha"]], seed=gd["seeds"],
-    )
-
-
-def diagonal_threshold_tables():
-    dg = config["diagonal"]
-    return expand(f"{RESULTS}/diagonal/threshold/D{{D}}_s{{seed}}.csv", D=dg["fig1c"]["depths"], seed=dg["seeds"])
+from kr.experiments.diagonal import plan as diagonal_plan
 
 
 rule diagonal_refs:
@@ -64,7 +33,7 @@ rule diagonal_sweep:
         f"{RESULTS}/diagonal/sweep/N{{N}}_D{{D}}_s{{seed}}.csv",
     params:
         spec=config["diagonal"],
-        alphas=sweep_alphas,
+        alphas=lambda w: diagonal_plan.sweep_alphas(config["diagonal"], w.D),
     log:
         f"{RESULTS}/logs/diagonal_sweep/N{{N}}_D{{D}}_s{{seed}}.log",
     benchmark:
@@ -114,9 +83,10 @@ rule diagonal_threshold:
 rule diagonal_aggregate:
     """Tidy tables of the experiment: references, alpha sweep (+ GD), thresholds."""
     input:
-        refs=diagonal_ref_tables(),
-        sweep=diagonal_sweep_tables() + diagonal_gd_tables(),
-        threshold=diagonal_threshold_tables(),
+        refs=diagonal_plan.ref_tables(config["diagonal"], RESULTS),
+        sweep=diagonal_plan.sweep_tables(config["diagonal"], RESULTS)
+        + diagonal_plan.gd_tables(config["diagonal"], RESULTS),
+        threshold=diagonal_plan.threshold_tables(config["diagonal"], RESULTS),
     output:
         refs=f"{RESULTS}/tables/diagonal_refs.csv",
         sweep=f"{RESULTS}/tables/diagonal_sweep.csv",

@@ -10,7 +10,7 @@
 # local GPU machine at one training job at a time (profiles/slurm asks SLURM
 # for one GPU per job instead).
 
-from kr.experiments.realdata import runs as rd
+from kr.experiments.realdata import plan as rd
 
 for _name in ("mnist", "cifar"):
     rd.check_section(_name, config[_name])

@@ -3,11 +3,7 @@
 
 
 from kr.experiments.theory import THEORY_TABLES
-
-
-def theory_spec(wildcards):
-    """The ``theory:`` sub-section a table is built from."""
-    return config["theory"][THEORY_TABLES[wildcards.table][0]]
+from kr.experiments.theory import plan as theory_plan
 
 
 rule theory_table:
@@ -17,7 +13,7 @@ rule theory_table:
     output:
         f"{RESULTS}/tables/{{table}}.csv",
     params:
-        spec=theory_spec,
+        spec=lambda w: theory_plan.spec(config["theory"], w.table),
     log:
         f"{RESULTS}/logs/theory_table/{{table}}.log",
     benchmark:

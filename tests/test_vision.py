@@ -23,8 +23,10 @@ from snakemake.utils import validate
 
 from kr.experiments.realdata import claims as rd_claims
 from kr.experiments.realdata.plots import FIGURES
-from kr.experiments.realdata.runs import (build_model, check_section, learning_rate, lr_grid, run_summary, run_training,
-                         select_learning_rates, train_spec)
+from kr.experiments.realdata.plan import check_section
+from kr.experiments.realdata.runs import (build_model, learning_rate, lr_grid, run_summary, run_training,
+                                          select_learning_rates, train_spec)
+from kr.configuration import default_config
 from kr.results import write_arrays
 from kr.experiments.realdata.models import hidden_parameters, mlp, output_layer, output_layer_only, vgg11
 from kr.experiments.realdata.training import TrainSpec, prepare_data, resolve_device, split_validation, train
@@ -35,9 +37,7 @@ torch.set_num_threads(1)
 
 
 def _defaults(overrides: dict | None = None) -> dict:
-    cfg = copy.deepcopy(overrides or {})
-    validate(cfg, schema=str(REPO / "schemas/config.schema.yaml"), set_default=True)
-    return cfg
+    return default_config(overrides or {})
 
 
 def _images(n: int, shape: tuple[int, int, int], seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kr.grids import value_id
+from kr.experiments.realdata.plan import MODELS, DATASET_TABLES, model_section
 
 __all__ = [
     "DATASET_TABLES",
@@ -52,12 +52,6 @@ __all__ = [
     "select_learning_rates",
     "train_spec",
 ]
-
-MODELS = ("full", "output")
-"""``full``: every layer trained; ``output``: only the output layer (hidden layers frozen at init)."""
-
-DATASET_TABLES = {"mnist": "mnist", "cifar": "cifar"}
-"""Config section / dataset -> its result table (kr.registry.REALDATA_TABLES)."""
 
 SELECTION_KEYS = ["dataset", "model", "alpha", "seed"]
 
@@ -72,17 +66,6 @@ def learning_rate(c: float, alpha: float, power: float) -> float:
 def lr_grid(spec: Mapping[str, Any], alpha: float) -> list[float]:
     """The learning rates tried at ``alpha``: ``c / alpha^alpha_power`` for each ``c``."""
     return [learning_rate(float(c), alpha, float(spec["alpha_power"])) for c in spec["c"]]
-
-
-def model_section(section: Mapping[str, Any], model: str) -> dict[str, Any]:
-    """The settings of ``model`` runs: the section itself, or its ``output_only`` overrides."""
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
-    if model == "full":
-        return dict(section)
-    out = dict(section)
-    out.update({k: v for k, v in section["output_only"].items() if k != "enabled"})
-    return out
 
 
 def train_spec(section: Mapping[str, Any], model: str, alpha: float, c: float, seed: int,
@@ -123,17 +106,6 @@ def build_model(dataset: str, section: Mapping[str, Any], model: str, alpha: flo
     else:
         raise ValueError(f"unknown dataset {dataset!r} (expected 'mnist' or 'cifar')")
     return output_layer_only(net) if model == "output" else net
-
-
-def check_section(name: str, section: Mapping[str, Any]) -> None:
-    """Errors the schema cannot express, raised before any job runs."""
-    for model in MODELS:
-        if model == "output" and not section["output_only"]["enabled"]:
-            continue
-        s = model_section(section, model)
-        if int(s["validation"]) == 0 and len(s["lr"]["c"]) > 1:
-            raise ValueError(f"{name}: {len(s['lr']['c'])} learning rates to choose from but validation is 0; "
-                             f"hold out images (`{name}.validation`) or give one lr constant")
 
 
 def run_summary(records: pd.DataFrame) -> pd.DataFrame:
@@ -255,65 +227,3 @@ def run_training(dataset: str, section: Mapping[str, Any], model: str, alpha: fl
               "image_shape": info["image_shape"], "spec": dict(s) | {"claims": None},
               "resumed_from": res.resumed_from, "device": res.device, "tf32": res.tf32}
     return df, params, res
-
-
-# --------------------------------------------------------------------------- #
-# workflow helpers (rules/realdata.smk): paths and grids from the config
-# --------------------------------------------------------------------------- #
-def gpu_resource(section: Mapping[str, Any]) -> int:
-    """The `gpu` resource of a training job: 1 for device cuda, and for auto on a machine showing an NVIDIA GPU."""
-    import os
-    import shutil
-
-    device = section["device"]
-    if device == "auto":
-        return int(os.path.exists(os.path.join(os.sep, "dev", "nvidiactl")) or shutil.which("nvidia-smi") is not None)
-    return int(device == "cuda")
-
-
-def run_params(section: Mapping[str, Any]) -> dict[str, Any]:
-    """The section minus its grids (alpha, seeds, lr constants) and claims: a training job's params.
-
-    Changing a grid then adds or drops jobs without rerunning the others.
-    """
-    sec = {k: v for k, v in section.items() if k not in ("alpha", "seeds", "claims")}
-    sec["lr"] = {k: v for k, v in sec["lr"].items() if k != "c"}
-    out = {k: v for k, v in sec["output_only"].items() if k not in ("alpha", "seeds")}
-    out["lr"] = {k: v for k, v in out["lr"].items() if k != "c"}
-    sec["output_only"] = out
-    return sec
-
-
-def models(section: Mapping[str, Any]) -> list[str]:
-    """The models run for a section: full, plus output when the baseline is enabled."""
-    return ["full", "output"] if section["output_only"]["enabled"] else ["full"]
-
-
-def run_path(results: str, dataset: str, model: str, alpha: float | str, c: float | str, seed: int | str) -> str:
-    """The table of one training run.
-
-    >>> run_path("results", "mnist", "full", 2.0, 0.2, 0)
-    'results/realdata/mnist/full/a2_c0.2_s0.csv'
-    """
-    return f"{results}/realdata/{dataset}/{model}/a{value_id(alpha)}_c{value_id(c)}_s{seed}.csv"
-
-
-def candidate_runs(section: Mapping[str, Any], results: str, dataset: str, model: str, alpha: str,
-                   seed: str) -> list[str]:
-    """The runs a selection job at (model, alpha, seed) chooses among: one per lr constant."""
-    return [run_path(results, dataset, model, alpha, c, seed) for c in model_section(section, model)["lr"]["c"]]
-
-
-def selection_points(section: Mapping[str, Any]) -> list[tuple[str, float, int]]:
-    """(model, alpha, seed) of every selection job of a section."""
-    return [(m, a, s) for m in models(section) for a in model_section(section, m)["alpha"]
-            for s in model_section(section, m)["seeds"]]
-
-
-def selection_paths(section: Mapping[str, Any], results: str, dataset: str) -> list[str]:
-    return [f"{results}/realdata/{dataset}/select/{m}_a{value_id(a)}_s{s}.csv" for m, a, s in selection_points(section)]
-
-
-def all_runs(section: Mapping[str, Any], results: str, dataset: str) -> list[str]:
-    return [p for m, a, s in selection_points(section)
-            for p in candidate_runs(section, results, dataset, m, value_id(a), str(s))]
