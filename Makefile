@@ -23,8 +23,11 @@ figures: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Snakemake's linter, mypy on kr/ (settings in pyproject.toml) and ruff.
 lint: $(STAMP)
 	$(BIN)/snakemake --lint
+	$(BIN)/mypy
+	$(BIN)/ruff check kr tests scripts benchmarks
 
 report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) figures

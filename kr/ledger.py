@@ -56,7 +56,7 @@ def build_ledger(
     """
     rows = []
     for claim in claims:
-        row = {"claim_id": claim.claim_id, "source": claim.source, "claim": claim.statement}
+        row: dict[str, Any] = {"claim_id": claim.claim_id, "source": claim.source, "claim": claim.statement}
         missing = [t for t in claim.tables if t not in tables]
         if missing:
             row.update(quantity="", value=float("nan"), threshold="", verdict=NOT_RUN,

@@ -325,8 +325,8 @@ def min_l2(
     t0 = time.perf_counter()
     if solver == "cvxpy":
         return _min_norm_cvxpy(X, y, "l2", t0)
-    beta = np.linalg.lstsq(X, y, rcond=None)[0]
-    nu = np.linalg.lstsq(X.T, beta, rcond=None)[0]
+    beta = np.asarray(np.linalg.lstsq(X, y, rcond=None)[0], dtype=np.float64)
+    nu = np.asarray(np.linalg.lstsq(X.T, beta, rcond=None)[0], dtype=np.float64)
     resid = _residual(X, beta, y)
     feasible = resid <= 1e-9 * max(1.0, float(np.linalg.norm(y)))
     return ReferenceResult(
@@ -469,7 +469,7 @@ class _Point:
 
     nu: Array
     u: Array
-    near: Array
+    near: NDArray[np.bool_]
     sgn: Array
     slack: Array
     sigma: Array
@@ -484,7 +484,7 @@ class _Dual:
     def __init__(self, X: Array, y: Array, sc: _Scales) -> None:
         self.X, self.y, self.sc = X, y, sc
 
-    def point(self, nu: Array, u: Array, near: Array, sgn: Array, slack: Array) -> _Point | None:
+    def point(self, nu: Array, u: Array, near: NDArray[np.bool_], sgn: Array, slack: Array) -> _Point | None:
         sc = self.sc
         if sc.D == 2:
             sigma = u
@@ -703,7 +703,7 @@ def min_Q(
         raise ValueError(f"max_iter must be >= 1, got {max_iter!r}")
     t0 = time.perf_counter()
     sc = _Scales.make(alpha, D, w0)
-    ls = np.linalg.lstsq(X, y, rcond=None)[0]
+    ls = np.asarray(np.linalg.lstsq(X, y, rcond=None)[0], dtype=np.float64)
     ls_res = _residual(X, ls, y)
     if ls_res > 1e-9 * max(1.0, float(np.linalg.norm(y))):
         return ReferenceResult(
@@ -821,7 +821,7 @@ def _min_Q_cvxpy(
     )
 
 
-def _auto_formulation(alpha: float, D: float) -> str:
+def _auto_formulation(alpha: float, D: float) -> Literal["dual", "primal"]:
     """The more accurate conic formulation (Accuracy table): D = 2 dual below
     alpha = 0.1, D > 2 primal below alpha = 1; the other one above."""
     if D == 2:

@@ -155,7 +155,8 @@ def write_arrays(
     """
     meta = make_meta(parameters, converged=converged, wall_time_s=wall_time_s)
     with atomic_open(path, "wb") as fh:
-        np.savez(fh, __meta__=np.array(json.dumps(meta, sort_keys=True)), **arrays)
+        named: dict[str, Any] = {"__meta__": np.array(json.dumps(meta, sort_keys=True)), **arrays}
+        np.savez(fh, **named)
     return meta
 
 

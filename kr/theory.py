@@ -149,7 +149,7 @@ class RootResult(NamedTuple):
     """Solution ``s >= 0`` of ``2 cosh(s)^p sinh(p s) = t`` (see module doc)."""
 
     s: Array
-    converged: Array  # bool, elementwise
+    converged: NDArray[np.bool_]  # elementwise
     iterations: int
 
 

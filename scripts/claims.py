@@ -1,7 +1,6 @@
 """Write the claims ledger, CSV and Markdown (rule claims)."""
 
 from kr.experiments import all_claims
-from kr.experiments import all_claims
 from kr.ledger import build_ledger, to_markdown
 from kr.results import read_table, write_table, write_text
 from kr.runlog import log_to

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kr.experiments import figure_function, figure_tables
 from kr.experiments.theory.plots import FIGURES
-from kr.plotting import apply_style, save_figure
+from kr.plotting import save_figure
 from kr.experiments.theory.tables import fig3b_table
 
 from .test_theory_tables import SPECS

@@ -5,7 +5,6 @@ CPU only, offline: data are small synthetic arrays in the prepared-data format.
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import subprocess
@@ -19,7 +18,6 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from snakemake.utils import validate
 
 from kr.experiments.realdata import claims as rd_claims
 from kr.experiments.realdata.plots import FIGURES

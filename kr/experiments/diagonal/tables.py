@@ -96,12 +96,10 @@ def sweep_rows(
     """
     from kr.experiments.diagonal.flow import diagonal_flow
 
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        tqdm = None
+    from tqdm.auto import tqdm
+
     it: Iterable[float] = alphas
-    if progress and tqdm is not None:
+    if progress:
         it = tqdm(alphas, desc=f"alpha sweep D={D}", unit="alpha")
     rows = []
     for alpha in it:

@@ -130,7 +130,7 @@ def epochs_to_threshold(curves: pd.DataFrame, threshold: float) -> pd.Series:
     [2.0, 1.0]
     """
     sel = curves[curves["selected"].astype(bool) & (curves["model"] == "full")]
-    out = {}
+    out: dict[float, list[float]] = {}
     for (alpha, seed), run in sel.groupby(["alpha", "seed"]):
         hit = run.loc[run["train_loss"] <= threshold, "epoch"]
         out.setdefault(alpha, []).append(float(hit.min()) if len(hit) else np.inf)

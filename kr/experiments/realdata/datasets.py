@@ -162,7 +162,8 @@ class PreparedData:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         """``(C, H, W)``."""
-        return tuple(self.train_x.shape[1:])  # type: ignore[return-value]
+        c, h, w = (int(v) for v in self.train_x.shape[1:])
+        return c, h, w
 
     @property
     def label_names(self) -> tuple[str, ...]:
@@ -280,7 +281,8 @@ def load_mnist_raw(raw_dir: str | os.PathLike[str], *,
              for kind, key in (("images", f"{part}_x"), ("labels", f"{part}_y"))}
     paths = {key: raw_dir / name for key, name in names.items()}
     _require(paths, "mnist", source)
-    files, arrays = [], {}
+    files: list[Any] = []
+    arrays: dict[str, NDArray[Any]] = {}
     for key, path in paths.items():
         md5 = verify_md5(path, expected_md5(path.name, checksums))
         files.append({"name": f"MNIST/raw/{path.name}", "md5": md5})
@@ -294,7 +296,7 @@ def load_mnist_raw(raw_dir: str | os.PathLike[str], *,
     meta = {"dataset": "mnist", "source": source, "root": str(raw_dir.parent.parent), "files": files,
             "label_names": list(MNIST_LABEL_NAMES), "scale": _scale("mnist", len(arrays["train_y"]),
                                                                    len(arrays["test_y"]))}
-    return PreparedData(**arrays, meta=meta)
+    return PreparedData(arrays["train_x"], arrays["train_y"], arrays["test_x"], arrays["test_y"], meta=meta)
 
 
 def load_cifar10_batches(batch_dir: str | os.PathLike[str], *,
@@ -573,7 +575,7 @@ def save_prepared(data: PreparedData, path: str | os.PathLike[str], *,
 
     params = {**data.parameters, "n_train": data.n_train, "n_test": data.n_test,
               "image_shape": list(data.image_shape), **parameters}
-    arrays = {"train_x": data.train_x, "train_y": data.train_y, "test_x": data.test_x, "test_y": data.test_y}
+    arrays: dict[str, NDArray[Any]] = {"train_x": data.train_x, "train_y": data.train_y, "test_x": data.test_x, "test_y": data.test_y}
     return write_arrays(path, arrays, params, converged=True, wall_time_s=wall_time_s)
 
 

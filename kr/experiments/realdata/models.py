@@ -87,8 +87,10 @@ def mlp(in_features: int, width: int, n_classes: int, alpha: float, seed: int) -
         nn.ReLU(),
         nn.Linear(width, n_classes, bias=False),
     )
-    _init_(net[1].weight, in_features, alpha, gen, "normal")
-    _init_(net[3].weight, width, alpha, gen, "normal")
+    hidden, output = net[1], net[3]
+    assert isinstance(hidden, nn.Linear) and isinstance(output, nn.Linear)
+    _init_(hidden.weight, in_features, alpha, gen, "normal")
+    _init_(output.weight, width, alpha, gen, "normal")
     return net
 
 

@@ -182,11 +182,12 @@ def split_validation(x: np.ndarray, y: np.ndarray, n_val: int, seed: int = 0
     return x[tr], y[tr], x[val], y[val]
 
 
-def _check_images(name: str, x: np.ndarray, y: np.ndarray) -> None:
+def _check_images(name: str, x: np.ndarray, y: np.ndarray | None) -> None:
     if x.ndim != 4 or x.dtype != np.uint8:
         raise ValueError(f"{name}_x must be uint8 images of shape [N, C, H, W], got {x.dtype} {x.shape}")
-    if y.shape != (x.shape[0],) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{name}_y must be integer labels of shape ({x.shape[0]},), got {y.dtype} {y.shape}")
+    if y is None or y.shape != (x.shape[0],) or not np.issubdtype(y.dtype, np.integer):
+        shape = None if y is None else (y.dtype, y.shape)
+        raise ValueError(f"{name}_y must be integer labels of shape ({x.shape[0]},), got {shape}")
 
 
 def prepare_data(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, *,
@@ -415,7 +416,7 @@ def _record(model: nn.Module, data: Tensors, spec: TrainSpec, epoch: int, runnin
     train_loss, train_acc = evaluate(model, data.train_x, data.train_y, spec.eval_batch_size)
     test_loss, test_acc = evaluate(model, data.test_x, data.test_y, spec.eval_batch_size)
     val_error = float("nan")
-    if data.val_x is not None and len(data.val_y):
+    if data.val_x is not None and data.val_y is not None and len(data.val_y):
         val_error = 1.0 - evaluate(model, data.val_x, data.val_y, spec.eval_batch_size)[1]
     return {"epoch": float(epoch), "train_loss": train_loss, "train_acc": train_acc, "running_loss": running_loss,
             "val_error": val_error, "test_loss": test_loss, "test_error": 1.0 - test_acc, "elapsed_s": elapsed}

@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,7 +68,7 @@ def circle_teacher(n_train: int = 10, n_test: int = 1000, hidden: int = 3, seed:
     return CircleTeacher(X_train, teacher(X_train, W, v), X_test, teacher(X_test, W, v), W, v)
 
 
-def check_points_1d(x: Sequence[float], y: Sequence[float]) -> tuple[Array, Array]:
+def check_points_1d(x: ArrayLike, y: ArrayLike) -> tuple[Array, Array]:
     """Sorted 1-D training points; distinct, finite, at least 2, same length."""
     xa, ya = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if xa.ndim != 1 or ya.shape != xa.shape or xa.size < 2:
@@ -83,7 +82,7 @@ def check_points_1d(x: Sequence[float], y: Sequence[float]) -> tuple[Array, Arra
     return xa, ya
 
 
-def linear_spline(x: Sequence[float], y: Sequence[float], grid: ArrayLike) -> Array:
+def linear_spline(x: ArrayLike, y: ArrayLike, grid: ArrayLike) -> Array:
     """Piecewise-linear interpolant through (x, y) at ``grid``, linear beyond the ends."""
     xa, ya = check_points_1d(x, y)
     g = np.asarray(grid, dtype=np.float64)

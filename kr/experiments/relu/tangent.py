@@ -127,7 +127,7 @@ def linearised_gd(K: "torch.Tensor", K_test: "torch.Tensor", y: "torch.Tensor", 
     small = a < 1.0
     log1m = torch.log1p(-torch.where(small, a, torch.zeros_like(a)))  # exact for tiny a
 
-    def decay(t: int) -> "torch.Tensor":  # (1 - a)^t, and 1 - (1 - a)^t
+    def decay(t: int) -> tuple["torch.Tensor", "torch.Tensor"]:  # (1 - a)^t, and 1 - (1 - a)^t
         big = (1.0 - a) ** t
         return (torch.where(small, torch.exp(t * log1m), big),
                 torch.where(small, -torch.expm1(t * log1m), 1.0 - big))
