@@ -4,6 +4,8 @@ Every message names the offending argument.
 
 >>> check_alpha(0.5)
 0.5
+>>> check_max_steps(2.0)
+2
 >>> check_depth(1)
 Traceback (most recent call last):
 ...
@@ -69,3 +71,67 @@ def check_w0(w0: ArrayLike | None, d: int) -> Array:
     if not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise ValueError("w0 must be positive and finite (no zero entries, Theorem 1)")
     return w
+
+
+def check_tol(tol: Any) -> float:
+    """A stopping tolerance on ``||X beta - y||_2`` as a finite float >= 0."""
+    try:
+        t = float(tol)
+    except (TypeError, ValueError):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}") from None
+    if not (np.isfinite(t) and t >= 0):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
+    return t
+
+
+def check_rtol(rtol: Any) -> float:
+    """An ODE solver's relative tolerance as a float in ``[1e-14, 1)``."""
+    try:
+        r = float(rtol)
+    except (TypeError, ValueError):
+        raise ValueError(f"rtol must lie in [1e-14, 1), got {rtol!r}") from None
+    if not (1e-14 <= r < 1):
+        raise ValueError(f"rtol must lie in [1e-14, 1), got {r!r}")
+    return r
+
+
+def check_t_max(t_max: Any) -> float:
+    """A time horizon as a positive float (``inf``: none)."""
+    try:
+        t = float(t_max)
+    except (TypeError, ValueError):
+        raise ValueError(f"t_max must be positive, got {t_max!r}") from None
+    if not t > 0 or np.isnan(t):
+        raise ValueError(f"t_max must be positive, got {t!r}")
+    return t
+
+
+def check_max_steps(max_steps: Any) -> int:
+    """A step budget as an int >= 0 (truncated by ``int``)."""
+    try:
+        n = int(max_steps)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"max_steps must be an integer >= 0, got {max_steps!r}") from None
+    if n < 0:
+        raise ValueError(f"max_steps must be >= 0, got {n}")
+    return n
+
+
+def check_method(method: Any, allowed: tuple[str, ...]) -> str:
+    """A solver name, one of ``allowed``."""
+    if not (isinstance(method, str) and method in allowed):
+        names = " or ".join(repr(m) for m in allowed)
+        raise ValueError(f"method must be {names}, got {method!r}")
+    return method
+
+
+def check_t_eval(t_eval: ArrayLike | None, t_max: float = np.inf) -> Array | None:
+    """Output times as a flat float64 array (None stays None): finite, >= 0, sorted, <= t_max."""
+    if t_eval is None:
+        return None
+    te = np.asarray(t_eval, dtype=np.float64).ravel()
+    if te.size and (not np.all(np.isfinite(te)) or np.any(te < 0) or np.any(np.diff(te) < 0)):
+        raise ValueError("t_eval must be finite, non-negative and sorted")
+    if te.size and te[-1] > t_max:
+        raise ValueError(f"max(t_eval) = {te[-1]} exceeds t_max = {t_max}")
+    return te

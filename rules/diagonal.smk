@@ -6,6 +6,10 @@
 
 
 from kr.experiments.diagonal import plan as diagonal_plan
+from kr.experiments.diagonal.specs import check_section
+
+# Every check a diagonal job would make, before the first job runs.
+check_section(config["diagonal"])
 
 
 rule diagonal_refs:
@@ -14,7 +18,7 @@ rule diagonal_refs:
         betas=f"{RESULTS}/diagonal/refs/N{{N}}_s{{seed}}.npz",
         table=f"{RESULTS}/diagonal/refs/N{{N}}_s{{seed}}.csv",
     params:
-        spec=config["diagonal"],
+        spec=diagonal_plan.problem_params(config["diagonal"]),
     log:
         f"{RESULTS}/logs/diagonal_refs/N{{N}}_s{{seed}}.log",
     benchmark:
@@ -32,7 +36,7 @@ rule diagonal_sweep:
     output:
         f"{RESULTS}/diagonal/sweep/N{{N}}_D{{D}}_s{{seed}}.csv",
     params:
-        spec=config["diagonal"],
+        spec=diagonal_plan.sweep_params(config["diagonal"]),
         alphas=lambda w: diagonal_plan.sweep_alphas(config["diagonal"], w.D),
     log:
         f"{RESULTS}/logs/diagonal_sweep/N{{N}}_D{{D}}_s{{seed}}.log",
@@ -51,7 +55,7 @@ rule diagonal_gd:
     output:
         f"{RESULTS}/diagonal/gd/N{{N}}_D{{D}}_a{{alpha}}_s{{seed}}.csv",
     params:
-        spec=config["diagonal"],
+        spec=diagonal_plan.gd_params(config["diagonal"]),
     resources:
         gpu=1 if config["diagonal"]["gd"]["device"] == "cuda" else 0,
     log:
@@ -69,7 +73,7 @@ rule diagonal_threshold:
     output:
         f"{RESULTS}/diagonal/threshold/D{{D}}_s{{seed}}.csv",
     params:
-        spec=config["diagonal"],
+        spec=diagonal_plan.threshold_params(config["diagonal"]),
     log:
         f"{RESULTS}/logs/diagonal_threshold/D{{D}}_s{{seed}}.log",
     benchmark:

@@ -2,15 +2,16 @@
 
 import time
 
-from kr.experiments.diagonal.tables import problem_parameters, threshold_rows
+from kr.experiments.diagonal.specs import ThresholdSpec
+from kr.experiments.diagonal.tables import threshold_rows
 from kr.results import write_table
 from kr.runlog import log_to
 
 with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
-    spec = dict(snakemake.params.spec)  # noqa: F821
+    spec = ThresholdSpec.from_config(snakemake.params.spec)  # noqa: F821
     D, seed = int(snakemake.wildcards.D), int(snakemake.wildcards.seed)  # noqa: F821
     start = time.perf_counter()
     df = threshold_rows(spec, D, seed)
-    params = problem_parameters(spec, D=D, seed=seed, **{f"fig1c_{k}": v for k, v in spec["fig1c"].items()})
+    params = spec.parameters(D=D, seed=seed)
     write_table(df, snakemake.output[0], params, wall_time_s=time.perf_counter() - start)  # noqa: F821
     log.info("D=%d seed=%d: %s", D, seed, df[["N", "alpha_max"]].to_dict("records"))

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from kr.experiments.diagonal.data import sparse_regression
+from kr.experiments.diagonal.specs import GDSpec, ProblemSpec, SweepSpec, ThresholdSpec, check_section
 from kr.experiments.diagonal.tables import largest_alpha, make_problem, reference_rows, sweep_rows, theorem2_rows
 from kr.reference import min_Q
 
-SPEC = {"d": 40, "r_star": 3, "noise_var": 0.01, "N": 15}
+SPEC = ProblemSpec(d=40, r_star=3, noise_var=0.01)
 
 
 def test_population_error_matches_monte_carlo() -> None:
@@ -55,7 +56,7 @@ def test_sweep_flow_matches_newton_and_limits() -> None:
 
 
 def test_largest_alpha_is_the_crossing() -> None:
-    problem = make_problem({**SPEC, "d": 60}, 30, 1)
+    problem = make_problem(ProblemSpec(d=60, r_star=3, noise_var=0.01), 30, 1)
     thr = 0.05
     row = largest_alpha(problem, 2, thr, (-20.0, 4.0), 40)
     assert row["converged"] and row["reached"]  # 30 samples recover a 3-sparse plant in d = 60
@@ -82,3 +83,47 @@ def test_theorem2_rows_hold() -> None:
     # eps = 0.01 puts the l1 threshold near 10^-1700: recorded, not solved
     tiny = df[(df["eps"] == 0.01) & (df["method"] == "theorem2_l1")].iloc[0]
     assert not tiny["checked"] and tiny["log10_alpha"] < -30
+
+
+_SECTION = {"d": 30, "r_star": 2, "noise_var": 0.01, "N": 12, "depths": [2], "flow_tol": 1e-9,
+            "theorem2_eps": [2.0], "theorem3": {"depths": [3]},
+            "gd": {"depths": [2], "lr": None, "max_steps": 100, "tol": 1e-6, "device": "cpu"},
+            "fig1c": {"N": [8, 12], "depths": [2, 3], "error_threshold": 0.1,
+                      "log10_alpha_D_bounds": [-20, 2], "bisection_iterations": 5}}
+
+
+def _with(path: str, value: object) -> dict:
+    import copy
+
+    out = copy.deepcopy(_SECTION)
+    *head, last = path.split(".")
+    node = out
+    for key in head:
+        node = node[key]
+    node[last] = value
+    return out
+
+
+def test_specs_accept_a_valid_section() -> None:
+    check_section(_SECTION)
+    assert SweepSpec.from_config(_SECTION).theorem2_eps == (2.0,)
+    assert GDSpec.from_config(_SECTION["gd"]).lr is None
+    assert ThresholdSpec.from_config(_SECTION).N == (8, 12)
+
+
+@pytest.mark.parametrize("path, value", [
+    ("fig1c.log10_alpha_D_bounds", [2, -40]),       # reversed: reached nothing, yet 'converged'
+    ("fig1c.log10_alpha_D_bounds", [1, 1]),
+    ("N", 100),                                     # N > d: min-l1 gave NaN, flow never ended
+    ("fig1c.N", [8, 31]),
+    ("depths", [5]),                                # Figure 1 is D = 2: fig1b was drawn blank
+    ("r_star", 31),
+    ("noise_var", -1.0),
+    ("flow_tol", float("nan")),
+    ("gd.max_steps", 0),
+    ("theorem3.depths", [1]),
+    ("fig1c.bisection_iterations", 0),
+])
+def test_check_section_names_the_key(path: str, value: object) -> None:
+    with pytest.raises(ValueError, match=r"diagonal\." + path.replace(".", r"\.")):
+        check_section(_with(path, value))

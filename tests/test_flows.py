@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from scipy import integrate, linalg, optimize
 
-from kr import theory
+from kr import theory, validation
 from kr.experiments.diagonal import flow as flows
 
 
@@ -351,6 +351,49 @@ def test_bad_input_raises(kwargs, match):
         flows.diagonal_flow(args["X"], args["y"], args["alpha"], args["D"], w0=args["w0"])
     with pytest.raises(ValueError, match=match):
         flows.diagonal_gd(args["X"], args["y"], [args["alpha"]], args["D"], w0=args["w0"], max_steps=1)
+
+
+@pytest.mark.parametrize("tol", [-1e-3, np.nan, np.inf, "tight", None])
+def test_check_tol(tol):
+    assert validation.check_tol(0) == 0.0
+    with pytest.raises(ValueError, match="^tol must"):
+        validation.check_tol(tol)
+
+
+@pytest.mark.parametrize("rtol", [0.0, 1e-15, 1.0, np.nan, "x"])
+def test_check_rtol(rtol):
+    assert validation.check_rtol(1e-14) == 1e-14
+    with pytest.raises(ValueError, match="^rtol must"):
+        validation.check_rtol(rtol)
+
+
+@pytest.mark.parametrize("t_max", [0.0, -1.0, np.nan, -np.inf, None])
+def test_check_t_max(t_max):
+    assert validation.check_t_max(np.inf) == np.inf
+    with pytest.raises(ValueError, match="^t_max must"):
+        validation.check_t_max(t_max)
+
+
+@pytest.mark.parametrize("max_steps", [-1, np.inf, "many", None])
+def test_check_max_steps(max_steps):
+    assert validation.check_max_steps(3.7) == 3
+    with pytest.raises(ValueError, match="^max_steps must"):
+        validation.check_max_steps(max_steps)
+
+
+@pytest.mark.parametrize("method", ["RK45", "radau", None])
+def test_check_method(method):
+    assert validation.check_method("BDF", ("Radau", "BDF")) == "BDF"
+    with pytest.raises(ValueError, match="^method must be 'Radau' or 'BDF'"):
+        validation.check_method(method, ("Radau", "BDF"))
+
+
+@pytest.mark.parametrize("t_eval", [[1.0, 0.5], [-1.0], [0.0, np.nan], [0.0, 20.0]])
+def test_check_t_eval(t_eval):
+    assert validation.check_t_eval(None) is None
+    assert validation.check_t_eval([[0.0, 1.0]], t_max=1.0).tolist() == [0.0, 1.0]
+    with pytest.raises(ValueError, match="t_eval"):
+        validation.check_t_eval(t_eval, t_max=10.0)
 
 
 def test_import_is_numpy_only():

@@ -69,7 +69,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -78,6 +78,12 @@ from scipy import integrate
 from kr import theory
 from kr.validation import check_alpha as _check_alpha
 from kr.validation import check_depth as _check_depth
+from kr.validation import check_max_steps as _check_max_steps
+from kr.validation import check_method as _check_method
+from kr.validation import check_rtol as _check_rtol
+from kr.validation import check_t_eval as _check_t_eval
+from kr.validation import check_t_max as _check_t_max
+from kr.validation import check_tol as _check_tol
 from kr.validation import check_w0 as _check_w0
 from kr.validation import check_Xy as _check_data
 
@@ -105,16 +111,7 @@ _R_REL = 1e-3  # local error in r <= this * max(||r||, tol): accurate times to r
 _T_CAP = 1e300  # a chart's clock never runs past this (keeps the solver's arithmetic finite)
 _NEWTON_TOL = 0.01  # Radau's Newton tolerance (relative to atol + rtol |y|), at least this
 _NOISE_FACTOR = 1.0  # atol >= this * h * eps * |terms of r| / _NEWTON_TOL
-
-
-# --------------------------------------------------------------------------- #
-# input checks
-# --------------------------------------------------------------------------- #
-def _check_tol(tol: Any) -> float:
-    t = float(tol)
-    if not (np.isfinite(t) and t >= 0):
-        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
-    return t
+_SOLVERS: dict[str, type[integrate.OdeSolver]] = {"Radau": integrate.Radau, "BDF": integrate.BDF}
 
 
 # --------------------------------------------------------------------------- #
@@ -332,6 +329,338 @@ class FlowResult:
     beta_eval: Array | None = None
 
 
+class _Anchor(NamedTuple):
+    """Where, and why, :meth:`_DiagonalFlow.rebase` starts the next chart."""
+
+    reason: str  # a key of FlowResult.rebases
+    s: Array  # the new anchor, as a state of the current chart (current frame)
+    t: float  # its time on the current chart's clock
+    h_first: float | None  # the new solver's first step (None: scipy chooses)
+    h_cap: float  # the new chart's max_step
+
+
+class _DiagonalFlow:
+    """The integrator behind :func:`diagonal_flow`: one instance per call.
+
+    Integrates ``dS/dt = X beta(S) - y`` (the gradient flow, see the module
+    docstring) chart by chart.  The state of chart k is ``s`` in ``R^N`` with
+    ``S = S_k + Q s``, ``Q`` orthogonal: the eigenvectors of the Jacobian at the
+    anchor, fastest first.  In that frame the Jacobian ``Q^T X diag(k) X^T Q`` is
+    computed to full relative accuracy in its slow block even when ``k`` spans
+    more than ``1/eps`` (small alpha, D > 2), so the solver's Newton matrices stay
+    non-singular however long the steps.  Each chart (:class:`_Chart`) has its own
+    clock, started at global time ``t_off``; ``t_loc`` is the time on it.
+
+    Attributes: ``chart`` (beta near the anchor), ``Q``, ``QX = Q^T X``,
+    ``Qy = Q^T y``, ``col_l1`` (largest column l1 norm of ``QX``) for the frame;
+    ``s_cur``, ``t_loc``, ``beta``, ``dbeta``, ``rnorm = ||X beta - y||`` at the
+    current point, ``r_chart`` (``rnorm`` at the chart's anchor), ``S_total``
+    (``S`` at the anchor), ``t_off``; counters ``steps``, ``reasons`` (new charts by
+    reason) and ``ei`` (next ``t_eval`` index); ``ok`` / ``message`` once stopped.
+    """
+
+    Q: Array
+    QX: Array
+    Qy: Array
+    col_l1: float
+    beta: Array
+    dbeta: Array
+    rnorm: float
+    r_chart: float
+
+    def __init__(
+        self,
+        X: Array,
+        y: Array,
+        a: Array,
+        D: float,
+        tol: float,
+        t_max: float,
+        rtol: float,
+        max_steps: int,
+        te: Array | None,
+        solver_cls: type[integrate.OdeSolver],
+    ) -> None:
+        N, d = X.shape
+        self.X, self.y, self.N, self.d = X, y, N, d
+        self.tol, self.t_max, self.rtol, self.max_steps = tol, t_max, rtol, max_steps
+        self.solver_cls = solver_cls
+        self.te = te
+        self.t_need = float(te[-1]) if te is not None and te.size else 0.0
+        self.beta_eval: Array | None = None if te is None else np.full((te.size, d), np.nan)
+
+        self.chart = _Chart(D, a)
+        self.ynorm = max(float(np.linalg.norm(y)), tol, np.finfo(float).tiny)
+        self.x_sq = float(np.linalg.norm(X, 2)) ** 2
+        self.row_abs = np.abs(X)
+        self.y_abs = float(np.max(np.abs(y)))
+
+        self.S_total = np.zeros(N)
+        self.t_off = 0.0  # global time at the current chart's anchor (its clock starts at 0)
+        self.steps = 0
+        self.reasons: dict[str, int] = {}  # why new charts were started
+        self.message = ""
+        self.ok = True
+        self.h_cap = np.inf  # max_step of the current chart
+        self.open_chart()
+        self.ei = 0  # next t_eval index
+        if te is not None and self.beta_eval is not None:
+            while self.ei < te.size and te[self.ei] <= 0.0:
+                self.beta_eval[self.ei] = self.beta
+                self.ei += 1
+
+    # ------------------------------------------------------------------ #
+    # charts and frames
+    # ------------------------------------------------------------------ #
+    def set_frame(self, dbeta: Array) -> None:
+        """Frame of the chart: the eigenvectors ``Q`` of ``J = X diag(dbeta) X^T``."""
+        _, Q = np.linalg.eigh((self.X * dbeta) @ self.X.T)  # ascending: most negative = fastest first
+        self.Q = Q
+        self.QX = Q.T @ self.X
+        self.Qy = Q.T @ self.y
+        self.col_l1 = float(np.abs(self.QX).sum(axis=0).max())
+
+    def open_chart(self) -> None:
+        """Start the current chart at its anchor: clock 0, state 0, frame from d beta / dv there."""
+        self.t_loc = 0.0
+        self.s_cur = np.zeros(self.N)
+        _, dbeta = self.chart.beta(np.zeros(self.d))
+        self.set_frame(dbeta)
+        self.move_to(0.0, self.s_cur)
+        self.r_chart = self.rnorm
+
+    def rebase(self, anchor: _Anchor) -> None:
+        """Re-anchor at ``anchor``: new chart, new frame, new clock."""
+        self.reasons[anchor.reason] = self.reasons.get(anchor.reason, 0) + 1
+        self.h_cap = anchor.h_cap
+        self.S_total = self.S_total + self.Q @ anchor.s
+        self.chart.rebase(anchor.s @ self.QX)
+        self.t_off += anchor.t
+        self.open_chart()
+
+    # ------------------------------------------------------------------ #
+    # the ODE in the current chart and frame
+    # ------------------------------------------------------------------ #
+    def residual(self, s: Array) -> tuple[Array, Array, Array]:
+        """(Q^T r, beta, d beta / dv) at state s of the current chart."""
+        beta, dbeta = self.chart.beta(s @ self.QX)
+        return self.QX @ beta - self.Qy, beta, dbeta
+
+    def rnorm_at(self, s: Array) -> float:
+        """``||X beta - y||`` at state s of the current chart (in the original frame)."""
+        return float(np.linalg.norm(self.X @ self.chart.beta(s @ self.QX)[0] - self.y))
+
+    def move_to(self, t_loc: float, s: Array) -> None:
+        """Make (``t_loc``, ``s``) the current point: ``beta``, ``dbeta``, ``rnorm`` there."""
+        self.t_loc, self.s_cur = t_loc, s
+        _, self.beta, self.dbeta = self.residual(s)
+        self.rnorm = float(np.linalg.norm(self.X @ self.beta - self.y))  # in the original frame
+
+    def fun(self, _t: float, s: Array) -> Array:
+        """Right-hand side ``ds/dt = Q^T (X beta - y)``."""
+        return self.residual(s)[0]
+
+    def jac(self, _t: float, s: Array) -> Array:
+        """Its Jacobian ``Q^T X diag(d beta / dv) X^T Q``."""
+        QX = self.QX
+        _, dbeta = self.chart.beta(s @ QX)
+        return (QX * dbeta) @ QX.T
+
+    def abs_tol(self, s: Array, beta: Array, dbeta: Array, h: float, rn: float) -> Array:
+        """Per-component absolute tolerance in the current frame.
+
+        Component i is (nearly) an eigendirection of J with rate lam_i = -J_ii.  An
+        error e_i moves r by lam_i e_i and the chart's u (log w^2 for D = 2) by at most
+        c col_l1 e_i: keep both below rtol (relative to ||y|| and to u), and the
+        error in r below ``_R_REL max(|r|, tol)`` (so that r converges and the time
+        at which it reaches tol is accurate).  But do not ask for less than the rounding
+        noise of a step, eps |terms of r| / (lam_i + 1/h), amplified by the Newton
+        tolerance: no iteration can resolve it.  That floor binds only in the slow
+        final phases (steps up to 1e15 for small alpha and D > 2), where |r| is so
+        small that float64 evaluates r itself to worse than rtol.
+        """
+        QX = self.QX
+        lam = (QX * QX) @ np.abs(dbeta)
+        with np.errstate(divide="ignore"):
+            by_r = min(self.rtol * self.ynorm, _R_REL * max(rn, self.tol)) / lam
+        by_u = self.rtol * self.chart.gap(s @ QX) / (self.chart.c * self.col_l1)
+        F = float(np.max(self.row_abs @ np.abs(beta))) + self.y_abs
+        noise = _EPS * F / (lam + (1.0 / h if h > 0 else np.inf))
+        return np.maximum(np.minimum(by_r, by_u), np.maximum(_NOISE_FACTOR * noise / _NEWTON_TOL, 1e-300))
+
+    def first_step(self) -> float | None:
+        """A tenth of the fastest time scale at the start, 1 / lambda_max(J)."""
+        lam0 = float(np.max(np.abs(self.dbeta))) * self.x_sq
+        return 0.1 / lam0 if lam0 > 0 else None
+
+    def new_solver(self, h: float | None) -> integrate.OdeSolver:
+        """A solver on the current chart's clock, from 0, with first step ``h`` if usable."""
+        span = min(self.t_max - self.t_off, _T_CAP)  # finite, so that h * 10 cannot overflow
+        first = None if h is None else float(min(h, span))
+        if first is not None and not first > 0:
+            first = None
+        h0 = 0.0 if first is None else first
+        atol = self.abs_tol(np.zeros(self.N), self.beta, self.dbeta, h0, self.rnorm)
+        solver = self.solver_cls(
+            self.fun, 0.0, np.zeros(self.N), t_bound=span, rtol=self.rtol, atol=atol,
+            jac=self.jac, first_step=first,
+        )
+        solver.newton_tol = max(solver.newton_tol, _NEWTON_TOL)
+        solver.max_step = self.h_cap
+        return solver
+
+    # ------------------------------------------------------------------ #
+    # stopping and events
+    # ------------------------------------------------------------------ #
+    def done(self) -> bool:
+        """``||r|| <= tol`` at a time past ``max(t_eval)``."""
+        return self.rnorm <= self.tol and self.t_off + self.t_loc >= self.t_need
+
+    def may_step(self, solver: integrate.OdeSolver) -> bool:
+        """False (with ``ok``, ``message`` set) when ``max_steps`` or the solver's end was reached."""
+        if self.steps >= self.max_steps:
+            self.ok = False
+            self.message = f"max_steps = {self.max_steps} reached"
+            return False
+        if solver.status != "running":
+            self.ok = False
+            self.message = (
+                f"t_max = {self.t_max:g} reached"
+                if self.t_off + self.t_loc >= self.t_max
+                else f"stalled: ||X beta - y|| = {self.rnorm:.3g} stays above tol = {self.tol:g} "
+                "(float64 rounding floor?)"
+            )
+            return False
+        return True
+
+    def record_t_eval(self, solver: integrate.OdeSolver, t_old: float) -> None:
+        """beta at the requested times within the step just taken (from ``t_old``), by dense output."""
+        te, beta_eval = self.te, self.beta_eval
+        if te is None or beta_eval is None:
+            return
+        if self.ei < te.size and te[self.ei] <= self.t_off + self.t_loc:
+            sol = solver.dense_output()
+            while self.ei < te.size and te[self.ei] <= self.t_off + self.t_loc:
+                tl = min(max(te[self.ei] - self.t_off, t_old), self.t_loc)
+                beta_eval[self.ei] = self.chart.beta(sol(tl) @ self.QX)[0]
+                self.ei += 1
+
+    def locate_tol(self, solver: integrate.OdeSolver, t_old: float) -> None:
+        """Move back to the first time of the last step with ``||r|| <= tol`` (the terminal event).
+
+        ||r|| decreases along the flow: bisect the step's dense output for the first
+        time with ||r|| <= tol (not before ``max(t_eval)``), so that t is that time.
+        """
+        t_first = max(t_old, self.t_need - self.t_off)
+        if not t_first < self.t_loc:
+            return
+        sol = solver.dense_output()
+        lo_t, hi_t = t_first, self.t_loc
+        if self.rnorm_at(sol(lo_t)) <= self.tol:
+            hi_t = lo_t
+        for _ in range(60):
+            mid = 0.5 * (lo_t + hi_t)
+            if not lo_t < mid < hi_t:
+                break
+            if self.rnorm_at(sol(mid)) <= self.tol:
+                hi_t = mid
+            else:
+                lo_t = mid
+        if hi_t < self.t_loc:  # else keep the step's own end point
+            self.move_to(hi_t, sol(hi_t))
+
+    def chart_event(self, shrink: float, h: float) -> str | None:
+        """Why the chart should end after an accepted step of size h (None: it need not)."""
+        if shrink < _REBASE_RATIO:
+            return "growth"
+        if h < _CLOCK_RATIO * self.t_loc:
+            return "clock"
+        if self.rnorm < _RESIDUAL_RATIO * self.r_chart:
+            return "residual"
+        return None
+
+    # ------------------------------------------------------------------ #
+    # integration
+    # ------------------------------------------------------------------ #
+    def step(self, solver: integrate.OdeSolver) -> _Anchor | None:
+        """One solver step; the anchor of the next chart if one is needed, else None.
+
+        Clears ``ok`` when the solver failed on a fresh clock.
+        """
+        t_old, s_old = solver.t, solver.y.copy()
+        # scipy's min_step is 10 * (nextafter(t) - t), subnormal at t = 0: benign underflow
+        with np.errstate(under="ignore"):
+            msg = solver.step()
+        if solver.status == "failed":
+            if self.t_loc == 0.0:  # already a fresh clock: give up
+                self.ok = False
+                self.message = f"solver failed: {msg}"
+                return None
+            # the step size fell below the clock's resolution: restart the clock here
+            return _Anchor("clock", self.s_cur, self.t_loc, None, np.inf)
+        self.steps += 1
+        h = solver.t - t_old
+        finite = bool(np.all(np.isfinite(solver.y)))
+        shrink = self.chart.shrink(solver.y @ self.QX) if finite else 0.0
+        if shrink < _EXT_RATIO:
+            # the step ended where the chart is continued, not exact: redo it from
+            # its start, in a chart anchored there, with a smaller first step.
+            # Radau's error estimate barely sees the continuation, so cap
+            # the steps of the new chart below the one that overshot.
+            return _Anchor("redo", s_old, t_old, 0.1 * h, 0.3 * h)
+        self.move_to(solver.t, solver.y)
+        self.record_t_eval(solver, t_old)
+        if self.done():
+            self.locate_tol(solver, t_old)
+            return None
+        if solver.status != "running":
+            return None
+        reason = self.chart_event(shrink, h)
+        if reason is None:
+            solver.atol = self.abs_tol(self.s_cur, self.beta, self.dbeta, h, self.rnorm)
+            return None
+        return _Anchor(reason, self.s_cur, self.t_loc, h, np.inf)
+
+    def run(self, start: float) -> FlowResult:
+        """Integrate chart after chart until :meth:`done` or a cap; ``start``: the caller's clock."""
+        solver = None if self.done() else self.new_solver(self.first_step())
+        while solver is not None and not self.done():
+            if not self.may_step(solver):
+                break
+            anchor = self.step(solver)
+            if not self.ok:
+                break
+            if anchor is not None:
+                self.rebase(anchor)
+                solver = self.new_solver(anchor.h_first)
+        return self.result(start)
+
+    def result(self, start: float) -> FlowResult:
+        """The :class:`FlowResult` at the current point (``wall_time_s`` since ``start``)."""
+        S_total = self.S_total + self.Q @ self.s_cur
+        rnorm, tol = self.rnorm, self.tol
+        converged = bool(self.ok and rnorm <= tol)
+        message = self.message
+        if converged:
+            message = f"converged: ||X beta - y|| = {rnorm:.3g} <= tol = {tol:g}"
+        elif self.ok:
+            message = message or f"stopped with ||X beta - y|| = {rnorm:.3g} > tol = {tol:g}"
+        return FlowResult(
+            beta=self.beta,
+            loss=rnorm**2,
+            residual_norm=rnorm,
+            converged=converged,
+            t=self.t_off + self.t_loc,
+            steps=self.steps,
+            rebases=self.reasons,
+            wall_time_s=time.perf_counter() - start,
+            message=message,
+            S=S_total,
+            t_eval=self.te,
+            beta_eval=self.beta_eval,
+        )
+
+
 def diagonal_flow(
     X: ArrayLike,
     y: ArrayLike,
@@ -351,7 +680,7 @@ def diagonal_flow(
     constants, see the module docstring) with scipy's ``Radau`` (or ``BDF``)
     stepper, analytic Jacobian, relative tolerance ``rtol`` and absolute
     tolerances that keep the local error in ``X beta`` below ``rtol ||y||`` and
-    in each ``w`` below ``rtol |w|`` (see ``abs_tol`` in the source for the
+    in each ``w`` below ``rtol |w|`` (see ``_DiagonalFlow.abs_tol`` in the source for the
     one exception, float64 noise in very long slow phases).  Stops at the first
     time with ``||X beta - y||_2 <= tol`` (after ``max(t_eval)`` if given), at
     ``t_max`` or after ``max_steps`` steps; ``converged`` says which.  There is
@@ -367,244 +696,14 @@ def diagonal_flow(
     X, y = _check_data(X, y)
     alpha = _check_alpha(alpha)
     D = _check_depth(D)
-    N, d = X.shape
-    a = alpha * _check_w0(w0, d)
+    a = alpha * _check_w0(w0, X.shape[1])
     tol = _check_tol(tol)
-    rtol = float(rtol)
-    if not (1e-14 <= rtol < 1):
-        raise ValueError(f"rtol must lie in [1e-14, 1), got {rtol!r}")
-    t_max = float(t_max)
-    if not t_max > 0 or np.isnan(t_max):
-        raise ValueError(f"t_max must be positive, got {t_max!r}")
-    max_steps = int(max_steps)
-    if max_steps < 0:
-        raise ValueError(f"max_steps must be >= 0, got {max_steps}")
-    solver_cls = {"Radau": integrate.Radau, "BDF": integrate.BDF}.get(method)
-    if solver_cls is None:
-        raise ValueError(f"method must be 'Radau' or 'BDF', got {method!r}")
-    te: Array | None = None
-    t_need = 0.0
-    if t_eval is not None:
-        te = np.asarray(t_eval, dtype=np.float64).ravel()
-        if te.size and (not np.all(np.isfinite(te)) or np.any(te < 0) or np.any(np.diff(te) < 0)):
-            raise ValueError("t_eval must be finite, non-negative and sorted")
-        if te.size and te[-1] > t_max:
-            raise ValueError(f"max(t_eval) = {te[-1]} exceeds t_max = {t_max}")
-        t_need = float(te[-1]) if te.size else 0.0
-    beta_eval = None if te is None else np.full((te.size, d), np.nan)
-
-    chart = _Chart(D, a)
-    ynorm = max(float(np.linalg.norm(y)), tol, np.finfo(float).tiny)
-    x_sq = float(np.linalg.norm(X, 2)) ** 2
-    row_abs = np.abs(X)
-    y_abs = float(np.max(np.abs(y)))
-
-    # The state of chart k is s in R^N with S = S_k + Q s, Q orthogonal: the
-    # eigenvectors of the Jacobian at the anchor, fastest first.  In that frame the
-    # Jacobian Q^T X diag(k) X^T Q is computed to full relative accuracy in its slow
-    # block even when k spans more than 1/eps (small alpha, D > 2), so the solver's
-    # Newton matrices stay non-singular however long the steps.
-    frame: dict[str, Any] = {}
-
-    def set_frame(dbeta: Array) -> None:
-        _, Q = np.linalg.eigh((X * dbeta) @ X.T)  # ascending: most negative = fastest first
-        QX = Q.T @ X
-        frame.update(Q=Q, QX=QX, Qy=Q.T @ y, col_l1=float(np.abs(QX).sum(axis=0).max()))
-
-    def residual(s: Array) -> tuple[Array, Array, Array]:
-        """(Q^T r, beta, d beta / dv) at state s of the current chart."""
-        QX = frame["QX"]
-        beta, dbeta = chart.beta(s @ QX)
-        return QX @ beta - frame["Qy"], beta, dbeta
-
-    def _rnorm(s: Array) -> float:
-        return float(np.linalg.norm(X @ chart.beta(s @ frame["QX"])[0] - y))
-
-    def fun(_t: float, s: Array) -> Array:
-        return residual(s)[0]
-
-    def jac(_t: float, s: Array) -> Array:
-        QX = frame["QX"]
-        _, dbeta = chart.beta(s @ QX)
-        return (QX * dbeta) @ QX.T
-
-    def abs_tol(s: Array, beta: Array, dbeta: Array, h: float, rn: float) -> Array:
-        """Per-component absolute tolerance in the current frame.
-
-        Component i is (nearly) an eigendirection of J with rate lam_i = -J_ii.  An
-        error e_i moves r by lam_i e_i and the chart's u (log w^2 for D = 2) by at most
-        c col_l1 e_i: keep both below rtol (relative to ||y|| and to u), and the
-        error in r below ``_R_REL max(|r|, tol)`` (so that r converges and the time
-        at which it reaches tol is accurate).  But do not ask for less than the rounding
-        noise of a step, eps |terms of r| / (lam_i + 1/h), amplified by the Newton
-        tolerance: no iteration can resolve it.  That floor binds only in the slow
-        final phases (steps up to 1e15 for small alpha and D > 2), where |r| is so
-        small that float64 evaluates r itself to worse than rtol.
-        """
-        QX = frame["QX"]
-        lam = (QX * QX) @ np.abs(dbeta)
-        with np.errstate(divide="ignore"):
-            by_r = min(rtol * ynorm, _R_REL * max(rn, tol)) / lam
-        by_u = rtol * chart.gap(s @ QX) / (chart.c * frame["col_l1"])
-        F = float(np.max(row_abs @ np.abs(beta))) + y_abs
-        noise = _EPS * F / (lam + (1.0 / h if h > 0 else np.inf))
-        return np.maximum(np.minimum(by_r, by_u), np.maximum(_NOISE_FACTOR * noise / _NEWTON_TOL, 1e-300))
-
-    S_total = np.zeros(N)
-    s_cur = np.zeros(N)
-    t_off = 0.0  # global time at the current chart's anchor (its clock starts at 0)
-    t_loc = 0.0
-    steps = 0
-    reasons: dict[str, int] = {}  # why new charts were started
-    beta, dbeta = chart.beta(np.zeros(d))
-    set_frame(dbeta)
-    _, beta, dbeta = residual(s_cur)
-    rnorm = r_chart = float(np.linalg.norm(X @ beta - y))
-    message = ""
-    ok = True
-    # first step: a tenth of the fastest time scale at the start, 1 / lambda_max(J)
-    lam0 = float(np.max(np.abs(dbeta))) * x_sq
-    h_first: float | None = 0.1 / lam0 if lam0 > 0 else None
-    ei = 0  # next t_eval index
-    if te is not None:
-        while ei < te.size and te[ei] <= 0.0:
-            beta_eval[ei] = beta
-            ei += 1
-
-    h_cap = np.inf  # max_step of the current chart
-
-    def new_solver(h: float | None) -> integrate.OdeSolver:
-        span = min(t_max - t_off, _T_CAP)  # finite, so that h * 10 cannot overflow
-        first = None if h is None else float(min(h, span))
-        if first is not None and not first > 0:
-            first = None
-        atol = abs_tol(np.zeros(N), beta, dbeta, 0.0 if first is None else first, rnorm)
-        solver = solver_cls(
-            fun, 0.0, np.zeros(N), t_bound=span, rtol=rtol, atol=atol, jac=jac, first_step=first
-        )
-        solver.newton_tol = max(solver.newton_tol, _NEWTON_TOL)
-        solver.max_step = h_cap
-        return solver
-
-    def done() -> bool:
-        return rnorm <= tol and t_off + t_loc >= t_need
-
-    solver = None if done() else new_solver(h_first)
-    while solver is not None and not done():
-        if steps >= max_steps:
-            ok = False
-            message = f"max_steps = {max_steps} reached"
-            break
-        if solver.status != "running":
-            ok = False
-            message = (
-                f"t_max = {t_max:g} reached"
-                if t_off + t_loc >= t_max
-                else f"stalled: ||X beta - y|| = {rnorm:.3g} stays above tol = {tol:g} "
-                "(float64 rounding floor?)"
-            )
-            break
-        t_old, s_old = solver.t, solver.y.copy()
-        # scipy's min_step is 10 * (nextafter(t) - t), subnormal at t = 0: benign underflow
-        with np.errstate(under="ignore"):
-            msg = solver.step()
-        if solver.status == "failed":
-            if t_loc == 0.0:  # already a fresh clock: give up
-                ok = False
-                message = f"solver failed: {msg}"
-                break
-            # the step size fell below the clock's resolution: restart the clock here
-            reason, s_anchor, t_anchor, h_first = "clock", s_cur, t_loc, None
-            h_cap = np.inf
-        else:
-            steps += 1
-            h = solver.t - t_old
-            finite = bool(np.all(np.isfinite(solver.y)))
-            shrink = chart.shrink(solver.y @ frame["QX"]) if finite else 0.0
-            if shrink < _EXT_RATIO:
-                # the step ended where the chart is continued, not exact: redo it from
-                # its start, in a chart anchored there, with a smaller first step.
-                # Radau's error estimate barely sees the continuation, so cap
-                # the steps of the new chart below the one that overshot.
-                reason, s_anchor, t_anchor, h_first = "redo", s_old, t_old, 0.1 * h
-                h_cap = 0.3 * h
-            else:
-                t_loc, s_cur = solver.t, solver.y
-                _, beta, dbeta = residual(s_cur)
-                rnorm = float(np.linalg.norm(X @ beta - y))  # in the original frame
-                if te is not None and ei < te.size and te[ei] <= t_off + t_loc:
-                    sol = solver.dense_output()
-                    while ei < te.size and te[ei] <= t_off + t_loc:
-                        tl = min(max(te[ei] - t_off, t_old), t_loc)
-                        beta_eval[ei] = chart.beta(sol(tl) @ frame["QX"])[0]
-                        ei += 1
-                if done():
-                    # ||r|| decreases along the flow: bisect the step's dense output for
-                    # the first time with ||r|| <= tol, so that t is that time.
-                    t_first = max(t_old, t_need - t_off)
-                    if t_first < t_loc:
-                        sol = solver.dense_output()
-                        lo_t, hi_t = t_first, t_loc
-                        if _rnorm(sol(lo_t)) <= tol:
-                            hi_t = lo_t
-                        for _ in range(60):
-                            mid = 0.5 * (lo_t + hi_t)
-                            if not lo_t < mid < hi_t:
-                                break
-                            if _rnorm(sol(mid)) <= tol:
-                                hi_t = mid
-                            else:
-                                lo_t = mid
-                        if hi_t < t_loc:  # else keep the step's own end point
-                            t_loc, s_cur = hi_t, sol(hi_t)
-                            _, beta, dbeta = residual(s_cur)
-                            rnorm = float(np.linalg.norm(X @ beta - y))
-                    continue
-                if solver.status != "running":
-                    continue
-                if shrink < _REBASE_RATIO:
-                    reason = "growth"
-                elif h < _CLOCK_RATIO * t_loc:
-                    reason = "clock"
-                elif rnorm < _RESIDUAL_RATIO * r_chart:
-                    reason = "residual"
-                else:
-                    solver.atol = abs_tol(s_cur, beta, dbeta, h, rnorm)
-                    continue
-                s_anchor, t_anchor, h_first = s_cur, t_loc, h
-                h_cap = np.inf
-        reasons[reason] = reasons.get(reason, 0) + 1
-        # re-anchor: new chart, new frame, new clock
-        S_total = S_total + frame["Q"] @ s_anchor
-        chart.rebase(s_anchor @ frame["QX"])
-        t_off += t_anchor
-        t_loc = 0.0
-        s_cur = np.zeros(N)
-        beta, dbeta = chart.beta(np.zeros(d))
-        set_frame(dbeta)
-        _, beta, dbeta = residual(s_cur)
-        rnorm = r_chart = float(np.linalg.norm(X @ beta - y))
-        solver = new_solver(h_first)
-    S_total = S_total + frame["Q"] @ s_cur
-    converged = bool(ok and rnorm <= tol)
-    if converged:
-        message = f"converged: ||X beta - y|| = {rnorm:.3g} <= tol = {tol:g}"
-    elif ok:
-        message = message or f"stopped with ||X beta - y|| = {rnorm:.3g} > tol = {tol:g}"
-    return FlowResult(
-        beta=beta,
-        loss=rnorm**2,
-        residual_norm=rnorm,
-        converged=converged,
-        t=t_off + t_loc,
-        steps=steps,
-        rebases=reasons,
-        wall_time_s=time.perf_counter() - start,
-        message=message,
-        S=S_total,
-        t_eval=te,
-        beta_eval=beta_eval,
-    )
+    rtol = _check_rtol(rtol)
+    t_max = _check_t_max(t_max)
+    max_steps = _check_max_steps(max_steps)
+    solver_cls = _SOLVERS[_check_method(method, tuple(_SOLVERS))]
+    te = _check_t_eval(t_eval, t_max)
+    return _DiagonalFlow(X, y, a, D, tol, t_max, rtol, max_steps, te, solver_cls).run(start)
 
 
 # --------------------------------------------------------------------------- #
@@ -699,9 +798,7 @@ def diagonal_gd(
     N, d = X.shape
     w0a = _check_w0(w0, d)
     tol = _check_tol(tol)
-    max_steps = int(max_steps)
-    if max_steps < 0:
-        raise ValueError(f"max_steps must be >= 0, got {max_steps}")
+    max_steps = _check_max_steps(max_steps)
     check_every = max(1, int(check_every))
     if lr is None:
         lr_np = gd_learning_rate(X, y, al, D, w0a)
@@ -712,9 +809,10 @@ def diagonal_gd(
     if dtype is None:
         dt = torch.float64
     elif isinstance(dtype, str):
-        dt = getattr(torch, dtype.removeprefix("torch."), None)
-        if not isinstance(dt, torch.dtype) or not dt.is_floating_point:
+        named = getattr(torch, dtype.removeprefix("torch."), None)
+        if not isinstance(named, torch.dtype) or not named.is_floating_point:
             raise ValueError(f"dtype must be a floating torch dtype, got {dtype!r}")
+        dt = named
     else:
         dt = dtype
     dev = torch.device(device)

@@ -55,3 +55,28 @@ def gd_tables(dg: Mapping[str, Any], results: str) -> list[str]:
 def threshold_tables(dg: Mapping[str, Any], results: str) -> list[str]:
     """Figure 1(c)/3(c) bisections: one per (D, seed)."""
     return [f"{results}/diagonal/threshold/D{D}_s{s}.csv" for D in _values(dg["fig1c"]["depths"]) for s in _values(dg["seeds"])]
+
+
+_PROBLEM_KEYS = ("d", "r_star", "noise_var")
+
+
+def problem_params(dg: Mapping[str, Any]) -> dict[str, Any]:
+    """Params of a reference job: the keys that define a problem draw."""
+    return {k: dg[k] for k in _PROBLEM_KEYS}
+
+
+def sweep_params(dg: Mapping[str, Any]) -> dict[str, Any]:
+    """Params of a sweep job (its alpha grid is a separate param)."""
+    return {**problem_params(dg), "flow_tol": dg["flow_tol"], "theorem2_eps": list(dg["theorem2_eps"])}
+
+
+def gd_params(dg: Mapping[str, Any]) -> dict[str, Any]:
+    """Params of a GD job: the problem and the GD settings (not its grid of points)."""
+    gd = {k: v for k, v in dg["gd"].items() if k not in ("alpha", "seeds", "depths")}
+    return {**problem_params(dg), "gd": gd}
+
+
+def threshold_params(dg: Mapping[str, Any]) -> dict[str, Any]:
+    """Params of a Figure 1(c)/3(c) job: the problem and the search settings (not the depth list)."""
+    fig1c = {k: v for k, v in dg["fig1c"].items() if k != "depths"}
+    return {**problem_params(dg), "fig1c": fig1c}

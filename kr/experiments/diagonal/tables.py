@@ -22,22 +22,15 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from kr.experiments.diagonal.data import SparseRegression, sparse_regression
+from kr.experiments.diagonal.specs import GDSpec, ProblemSpec, ThresholdSpec
 from kr.reference import min_l1, min_l2, min_Q
 
 Array = NDArray[np.float64]
 
 
-def make_problem(spec: dict[str, Any], n: int, seed: int) -> SparseRegression:
-    """The Section 4 sparse regression problem for config ``diagonal`` section."""
-    return sparse_regression(
-        d=int(spec["d"]), n=int(n), r_star=int(spec["r_star"]), seed=int(seed),
-        noise_var=float(spec["noise_var"]),
-    )
-
-
-def problem_parameters(spec: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """The parameters that define a problem draw, for result headers."""
-    return {"d": spec["d"], "r_star": spec["r_star"], "noise_var": spec["noise_var"], **extra}
+def make_problem(spec: ProblemSpec, n: int, seed: int) -> SparseRegression:
+    """The Section 4 sparse regression problem with ``n`` samples."""
+    return sparse_regression(d=spec.d, n=int(n), r_star=spec.r_star, seed=int(seed), noise_var=spec.noise_var)
 
 
 def reference_rows(problem: SparseRegression) -> tuple[pd.DataFrame, dict[str, Array]]:
@@ -174,21 +167,19 @@ def largest_alpha(
     }
 
 
-def threshold_rows(spec: dict[str, Any], D: int, seed: int) -> pd.DataFrame:
+def threshold_rows(spec: ThresholdSpec, D: int, seed: int) -> pd.DataFrame:
     """Figure 1(c) / 3(c) rows for every N of the config, one depth and seed.
 
     Also records the min-l1 population error per N, for the dashed line (the
     smallest N at which beta_l1 reaches the threshold).
     """
-    fig = spec["fig1c"]
     rows = []
-    for n in fig["N"]:
-        problem = make_problem(spec, n, seed)
+    for n in spec.N:
+        problem = make_problem(spec.problem, n, seed)
         l1 = min_l1(problem.X, problem.y)
-        row = largest_alpha(problem, D, float(fig["error_threshold"]),
-                            tuple(fig["log10_alpha_D_bounds"]), int(fig["bisection_iterations"]))
-        rows.append({"N": int(n), "D": int(D), "seed": int(seed), "d": int(spec["d"]),
-                     "error_threshold": float(fig["error_threshold"]),
+        row = largest_alpha(problem, D, spec.error_threshold, spec.log10_alpha_D_bounds, spec.bisection_iterations)
+        rows.append({"N": int(n), "D": int(D), "seed": int(seed), "d": spec.problem.d,
+                     "error_threshold": spec.error_threshold,
                      "l1_population_error": float(problem.population_error(l1.beta)), **row})
     return pd.DataFrame(rows)
 
@@ -198,17 +189,16 @@ def gd_rows(
     alphas: Sequence[float],
     D: int,
     betas_ref: dict[str, Array],
-    gd: dict[str, Any],
+    gd: GDSpec,
     *,
-    device: str = "cpu",
     progress: bool = False,
 ) -> pd.DataFrame:
     """Plain GD at the given alphas (one batched run), with the same metrics."""
     from kr.experiments.diagonal.flow import diagonal_gd
 
     res = diagonal_gd(
-        problem.X, problem.y, list(map(float, alphas)), D=D, lr=gd.get("lr"),
-        max_steps=int(gd["max_steps"]), tol=float(gd["tol"]), device=device, progress=progress,
+        problem.X, problem.y, list(map(float, alphas)), D=D, lr=gd.lr,
+        max_steps=gd.max_steps, tol=gd.tol, device=gd.device, progress=progress,
     )
     rows = []
     for i, alpha in enumerate(alphas):
@@ -223,7 +213,7 @@ def gd_rows(
                 "converged": bool(res.converged[i]),
                 "iterations": int(res.steps[i]),
                 "lr": float(res.lr[i]),
-                "device": device,
+                "device": gd.device,
             }
         )
     return pd.DataFrame(rows)
