@@ -20,13 +20,14 @@ from typing import Any
 _INT = re.compile(r"[-+]?\d+")
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?(inf|nan)", re.IGNORECASE)
 _BOOL = {"true": True, "false": False}
+_NULL = {"null", "~", "none"}
 
 
 def coerce_scalars(value: Any) -> Any:
     """Recursively turn numeric / boolean strings into numbers / booleans.
 
-    >>> coerce_scalars({"a": ["1", "-2.5e-3", "x"], "b": {"c": "true"}})
-    {'a': [1, -0.0025, 'x'], 'b': {'c': True}}
+    >>> coerce_scalars({"a": ["1", "-2.5e-3", "x"], "b": {"c": "true", "d": "null"}})
+    {'a': [1, -0.0025, 'x'], 'b': {'c': True, 'd': None}}
     """
     if isinstance(value, dict):
         return {k: coerce_scalars(v) for k, v in value.items()}
@@ -40,6 +41,8 @@ def coerce_scalars(value: Any) -> Any:
             return float(s)
         if s.lower() in _BOOL:
             return _BOOL[s.lower()]
+        if s.lower() in _NULL:  # YAML's null, as --config gives it: "lr: null"
+            return None
     return value
 
 

@@ -3,7 +3,7 @@
 import os
 import sys
 
-from snakemake.utils import validate
+import yaml
 
 # `kr` is importable here and in every job's software environment (conda
 # included) without installing it: jobs inherit PYTHONPATH, locally and on
@@ -15,14 +15,31 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (workflow.basedir, os.getenv("PYTHONPATH")) if p)
 )
 
+from kr.configcheck import check_config as _check_config
 from kr.configuration import coerce_scalars
+from kr.experiments import check_config as _check_experiments
 from kr.experiments import claim_thresholds as _claim_thresholds
 from kr.experiments import figure_tables, rule_files, tables_for_figures
 
 # Numbers given with --config arrive as strings; restore them, then check
-# everything against the schema (filling defaults) before any job runs.
+# everything before any job runs: the schema (types, bounds; config.yaml holds
+# the defaults), then what each experiment's jobs would reject.  A bad value
+# stops the workflow with one line naming the key and the value.
 config.update(coerce_scalars(dict(config)))
-validate(config, schema="../schemas/config.schema.yaml", set_default=True)
+
+
+def _stop_on_config_error(err):
+    sys.stderr.write(f"kr: config error: {err}\n")
+    sys.exit(2)
+
+
+_LOCAL = workflow.local_exec and not workflow.remote_exec  # jobs run on this machine
+try:
+    with open(os.path.join(workflow.basedir, "schemas", "config.schema.yaml")) as _fh:
+        _check_config(config, yaml.safe_load(_fh), local=_LOCAL)
+    _check_experiments(config, local=_LOCAL)
+except ValueError as err:
+    _stop_on_config_error(err)
 
 RESULTS = config["results"]
 

@@ -6,10 +6,6 @@
 
 
 from kr.experiments.diagonal import plan as diagonal_plan
-from kr.experiments.diagonal.specs import check_section
-
-# Every check a diagonal job would make, before the first job runs.
-check_section(config["diagonal"])
 
 
 rule diagonal_refs:

@@ -12,9 +12,6 @@
 
 from kr.experiments.realdata import plan as rd
 
-for _name in ("mnist", "cifar"):
-    rd.check_section(_name, config[_name])
-
 
 rule mnist_train:
     """One SGD run of the depth-2 ReLU network on MNIST (resumes from its checkpoint)."""

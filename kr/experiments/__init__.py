@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Experiment",
     "all_claims",
+    "check_config",
     "claim_thresholds",
     "experiment_of_figure",
     "experiments",
@@ -126,6 +127,23 @@ def all_claims() -> list[Claim]:
     if len(ids) != len(set(ids)):
         raise ValueError(f"duplicate claim ids: {sorted({i for i in ids if ids.count(i) > 1})}")
     return claims
+
+
+def check_config(config: Mapping[str, Any], *, local: bool = True) -> None:
+    """Every experiment's start-up checks (``check_config`` of its ``plan`` module), in order.
+
+    ``local`` says jobs run on this machine (not through a cluster executor):
+    only then are machine facts checked, e.g. that ``device: cuda`` has a GPU.
+    Raises ``ValueError`` whose message names the config key and value.
+    """
+    for exp in experiments():
+        plan = importlib.import_module(f"{__name__}.{exp.name}.plan")
+        check = getattr(plan, "check_config", None)
+        if check is not None:
+            if "local" in check.__code__.co_varnames[: check.__code__.co_argcount + check.__code__.co_kwonlyargcount]:
+                check(config, local=local)
+            else:
+                check(config)
 
 
 def claim_thresholds(config: Mapping[str, Any]) -> dict[str, Any]:

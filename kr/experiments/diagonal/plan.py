@@ -80,3 +80,10 @@ def threshold_params(dg: Mapping[str, Any]) -> dict[str, Any]:
     """Params of a Figure 1(c)/3(c) job: the problem and the search settings (not the depth list)."""
     fig1c = {k: v for k, v in dg["fig1c"].items() if k != "depths"}
     return {**problem_params(dg), "fig1c": fig1c}
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Start-up checks of the ``diagonal:`` section (:func:`.specs.check_section`)."""
+    from kr.experiments.diagonal.specs import check_section
+
+    check_section(config["diagonal"])

@@ -54,3 +54,23 @@ def embedded_inputs(data_config: Mapping[str, Any], dataset: str, basedir: str) 
     if data_config[dataset]["source"] == "embedded" and dataset in EMBEDDED_FILES:
         return {"embedded": os.path.join(basedir, EMBEDDED_FILES[dataset])}
     return {}
+
+
+#: Training images of each (dataset, source): the embedded subsets, or the full sets.
+TRAIN_SIZES: Mapping[tuple[str, str], int] = {
+    ("mnist", "embedded"): 4000, ("mnist", "download"): 60000, ("mnist", "mirror"): 60000,
+    ("cifar10", "embedded"): 820, ("cifar10", "download"): 50000, ("cifar10", "mirror"): 50000,
+}
+
+
+def check_source(data_config: Mapping[str, Any], dataset: str) -> None:
+    """Start-up check of one dataset's source: a mirror must be set and be an existing folder."""
+    content_spec(data_config, dataset)
+    if data_config[dataset]["source"] == "mirror":
+        folder = os.path.join(str(data_config["mirror"]), SUBDIRS[dataset])
+        if not os.path.isdir(str(data_config["mirror"])):
+            raise ValueError(f"data.mirror = {data_config['mirror']!r} is not an existing directory "
+                             f"(data.{dataset}.source is 'mirror'); point it at a torchvision-layout root")
+        if not os.path.isdir(folder):
+            raise ValueError(f"data.mirror = {data_config['mirror']!r} has no {SUBDIRS[dataset]}/ folder "
+                             f"for data.{dataset}.source 'mirror'")

@@ -88,3 +88,40 @@ def all_runs(section: Mapping[str, Any], results: str, dataset: str) -> list[str
     """Every training run of a section (all lr constants of every selection job)."""
     return [p for m, a, s in selection_points(section)
             for p in candidate_runs(section, results, dataset, m, value_id(a), str(s))]
+
+
+SECTION_DATASETS = {"mnist": "mnist", "cifar": "cifar10"}
+"""Config section -> the ``data:`` entry it trains on."""
+
+
+def check_config(config: Mapping[str, Any], *, local: bool = True) -> None:
+    """Start-up checks of ``mnist:``, ``cifar:`` and the ``data:`` they use.
+
+    Every section is checked for what its jobs would reject (validation
+    images against the training set, learning-rate selection without
+    validation); the data sources of the configured figures are checked on
+    this machine (a ``mirror`` folder must exist) when jobs run ``local``ly.
+    """
+    from kr.experiments.realdata import EXPERIMENT
+    from kr.experiments.realdata.dataspec import TRAIN_SIZES, check_source
+
+    figures = set(config.get("figures", []))
+    for name, dataset in SECTION_DATASETS.items():
+        section = config[name]
+        check_section(name, section)
+        source = config["data"][dataset]["source"]
+        n_train = TRAIN_SIZES[(dataset, source)]
+        for model in models(section):
+            s = model_section(section, model)
+            key = name if model == "full" else f"{name}.output_only"
+            n_val = int(s["validation"])
+            if n_val >= n_train:
+                raise ValueError(f"{name}.validation = {n_val} must be below the {n_train} training images of "
+                                 f"data.{dataset}.source {source!r}")
+            subset = s.get("train_subset")
+            if subset and int(subset) > n_train - n_val:
+                raise ValueError(f"{key}.train_subset = {subset} exceeds the {n_train - n_val} training images "
+                                 f"left after {name}.validation = {n_val} (data.{dataset}.source {source!r})")
+        used = figures & {f for t, figs in EXPERIMENT.tables.items() if t.startswith(name) for f in figs}
+        if used and local:
+            check_source(config["data"], dataset)

@@ -34,3 +34,22 @@ def fig7_tables(relu: Mapping[str, Any], results: str) -> list[str]:
 def sources(relu: Mapping[str, Any], results: str, table: str) -> list[str]:
     """The per-job tables aggregated into ``table`` (``relu_fig6`` or ``relu_fig7``)."""
     return fig6_tables(relu, results) if table == "relu_fig6" else fig7_tables(relu, results)
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Start-up checks of the ``relu:`` section: what its jobs would reject, naming the key."""
+    relu = config["relu"]
+    f7 = relu["fig7"]
+    if len(f7["x"]) != len(f7["y"]):
+        raise ValueError(f"relu.fig7.x has {len(f7['x'])} points but relu.fig7.y has {len(f7['y'])}: "
+                         f"give one target per input")
+    if len(set(f7["x"])) != len(f7["x"]):
+        raise ValueError(f"relu.fig7.x = {f7['x']!r} repeats an input: the data set needs distinct x")
+    if int(f7["width"]) % 2:
+        raise ValueError(f"relu.fig7.width = {f7['width']} must be even: the univariate network pairs its units")
+    f6 = relu["fig6"]
+    if not 1 <= int(f6["teacher_hidden"]):
+        raise ValueError(f"relu.fig6.teacher_hidden = {f6['teacher_hidden']!r} must be >= 1")
+    if f6["unbiased"] and int(f6["width"]) % 2:
+        raise ValueError(f"relu.fig6.width = {f6['width']} must be even when relu.fig6.unbiased pairs the "
+                         f"last hidden layer")
