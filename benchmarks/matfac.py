@@ -16,7 +16,8 @@ import time
 
 import numpy as np
 
-from kr.experiments.matfac.core import auto_lr, direct_gd, init_factors, lifted_gd, lifted_init, make_completion_problem
+from kr.experiments.matfac.problems import make_completion_problem
+from kr.experiments.matfac.simulators import auto_lr, direct_gd, init_factors, lifted_gd, lifted_init
 
 
 def main() -> None:

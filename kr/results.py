@@ -194,3 +194,26 @@ def concat_tables(paths: list[str], out: str | os.PathLike[str]) -> dict[str, An
     """Concatenate tables written by :func:`write_table` into one tidy table (:func:`write_derived`)."""
     df, sources = read_tables(paths)
     return write_derived(df, out, sources)
+
+
+def join_tables(
+    paths: list[str],
+    extra_paths: list[str],
+    out: str | os.PathLike[str],
+    *,
+    on: str,
+    prefix: str,
+) -> dict[str, Any]:
+    """Concatenate the tables at ``paths`` and attach the concatenated ``extra_paths`` tables to them.
+
+    A left join on column ``on``, many rows to at most one extra row (pandas
+    ``validate="many_to_one"``: an ``on`` value repeated among the extra
+    rows is an error); the extra columns other than ``on`` are renamed
+    ``prefix + name``.  Written with :func:`write_derived`, so the header
+    keeps the headers of both kinds of source.
+    """
+    df, sources = read_tables(paths)
+    extra, extra_sources = read_tables(extra_paths)
+    renamed = {c: f"{prefix}{c}" for c in extra.columns if c != on}
+    df = df.merge(extra.rename(columns=renamed), on=on, how="left", validate="many_to_one")
+    return write_derived(df, out, {**sources, **extra_sources})

@@ -1,8 +1,11 @@
 # Matrix factorisation, width vs scale (Section 6, Figure 5, Theorem 4).
-# Job granularity: one job per (simulator, k, alpha, seed) point (lifted GD on
-# CPU; direct GD in torch, on a GPU when matfac.device is cuda; the flow limit
-# on CPU); cvxpy references per seed; Theorem 4 per seed (all (mu, k) pairs of
-# a seed in one job: each flow takes ~0.05 s, far below the ~0.7 s job cost).
+# Job granularity: one job per (simulator, k, alpha, seed) point, all from rule
+# matfac_point with a simulator wildcard (lifted GD on CPU; direct GD in torch,
+# on a GPU when matfac.device is cuda; the flow limit on CPU); cvxpy references
+# per seed; Theorem 4 per seed (all (mu, k) pairs of a seed in one job: each
+# flow takes ~0.05 s, far below the ~0.7 s job cost).  Each job's params hold
+# only the settings it uses (kr.experiments.matfac.plan), never the ledger
+# thresholds of matfac.claims.
 
 
 from kr.experiments.matfac import plan as matfac_plan
@@ -13,7 +16,8 @@ rule matfac_refs:
     output:
         f"{RESULTS}/matfac/refs/s{{seed}}.csv",
     params:
-        spec=config["matfac"],
+        d=config["matfac"]["d"],
+        N=config["matfac"]["N"],
     log:
         f"{RESULTS}/logs/matfac_refs/s{{seed}}.log",
     benchmark:
@@ -24,64 +28,26 @@ rule matfac_refs:
         "../scripts/matfac_refs.py"
 
 
-rule matfac_lifted:
-    """Exact lifted GD (numpy, O(d^3) a step) at one (k, alpha, seed) point."""
+rule matfac_point:
+    """One (k, alpha, seed) point of Figure 5 by one simulator: exact lifted GD (numpy, O(d^3) a step),
+    the gradient-flow limit on the lifted matrix (adaptive DOP853), or the paper's GD on (U, V) in torch
+    (compared with lifted GD step for step)."""
     wildcard_constraints:
+        simulator=matfac_plan.SIMULATOR_PATTERN,
         k=r"[1-9][0-9]*",
     output:
-        f"{RESULTS}/matfac/lifted/k{{k}}_a{{alpha}}_s{{seed}}.csv",
+        f"{RESULTS}/matfac/{{simulator}}/k{{k}}_a{{alpha}}_s{{seed}}.csv",
     params:
-        spec=config["matfac"],
-        simulator="lifted",
-        role=lambda w: matfac_plan.point_role(config["matfac"], "lifted", w.k, w.alpha, w.seed),
-    log:
-        f"{RESULTS}/logs/matfac_lifted/k{{k}}_a{{alpha}}_s{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/matfac_lifted/k{{k}}_a{{alpha}}_s{{seed}}.tsv"
-    conda:
-        "../envs/theory.yaml"
-    script:
-        "../scripts/matfac_point.py"
-
-
-rule matfac_flow:
-    """The gradient-flow limit on the lifted matrix (adaptive DOP853) at one point."""
-    wildcard_constraints:
-        k=r"[1-9][0-9]*",
-    output:
-        f"{RESULTS}/matfac/flow/k{{k}}_a{{alpha}}_s{{seed}}.csv",
-    params:
-        spec=config["matfac"],
-        simulator="flow",
-        role=lambda w: matfac_plan.point_role(config["matfac"], "flow", w.k, w.alpha, w.seed),
-    log:
-        f"{RESULTS}/logs/matfac_flow/k{{k}}_a{{alpha}}_s{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/matfac_flow/k{{k}}_a{{alpha}}_s{{seed}}.tsv"
-    conda:
-        "../envs/theory.yaml"
-    script:
-        "../scripts/matfac_point.py"
-
-
-rule matfac_direct:
-    """The paper's GD on (U, V) in torch at one point, compared with lifted GD step for step."""
-    wildcard_constraints:
-        k=r"[1-9][0-9]*",
-    output:
-        f"{RESULTS}/matfac/direct/k{{k}}_a{{alpha}}_s{{seed}}.csv",
-    params:
-        spec=config["matfac"],
-        simulator="direct",
-        role=lambda w: matfac_plan.point_role(config["matfac"], "direct", w.k, w.alpha, w.seed),
+        spec=lambda w: matfac_plan.point_params(config["matfac"], w.simulator),
+        role=lambda w: matfac_plan.point_role(config["matfac"], w.simulator, w.k, w.alpha, w.seed),
     resources:
-        gpu=1 if config["matfac"]["device"] == "cuda" else 0,
+        gpu=lambda w: matfac_plan.point_gpu(config["matfac"], w.simulator),
     log:
-        f"{RESULTS}/logs/matfac_direct/k{{k}}_a{{alpha}}_s{{seed}}.log",
+        f"{RESULTS}/logs/matfac_{{simulator}}/k{{k}}_a{{alpha}}_s{{seed}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/matfac_direct/k{{k}}_a{{alpha}}_s{{seed}}.tsv"
+        f"{RESULTS}/benchmarks/matfac_{{simulator}}/k{{k}}_a{{alpha}}_s{{seed}}.tsv"
     conda:
-        "../envs/torch.yaml"
+        lambda w: matfac_plan.point_env(w.simulator)
     script:
         "../scripts/matfac_point.py"
 
@@ -91,7 +57,7 @@ rule matfac_theorem4:
     output:
         f"{RESULTS}/matfac/theorem4/s{{seed}}.csv",
     params:
-        spec=config["matfac"],
+        spec=matfac_plan.theorem4_params(config["matfac"]),
     log:
         f"{RESULTS}/logs/matfac_theorem4/s{{seed}}.log",
     benchmark:

@@ -1,6 +1,6 @@
 """Tables matfac_grid and matfac_theorem4 (rule matfac_aggregate)."""
 
-from kr.experiments.matfac.core import aggregate_grid
+from kr.experiments.matfac.tables import aggregate_grid
 from kr.results import concat_tables
 from kr.runlog import log_to
 

@@ -7,28 +7,25 @@ import pandas as pd
 import pytest
 
 from kr.experiments.matfac.claims import CLAIMS, crossing
-from kr.experiments.matfac.core import (
+from kr.experiments.matfac.metrics import completion_metrics, kernel_prediction, nuclear_norm
+from kr.experiments.matfac.nuclear import min_frobenius_completion, min_nuclear_completion
+from kr.experiments.matfac.problems import (
     DiagonalProblem,
-    auto_lr,
-    completion_metrics,
     completion_problem,
-    direct_gd,
-    init_factors,
-    kernel_prediction,
-    lifted_flow,
-    lifted_gd,
-    lifted_init,
     make_completion_problem,
     make_diagonal_problem,
-    nuclear_norm,
-    run_point,
-    theorem4_rows,
 )
-from kr.experiments.matfac.nuclear import min_frobenius_completion, min_nuclear_completion
+from kr.experiments.matfac.simulators import auto_lr, direct_gd, init_factors, lifted_flow, lifted_gd, lifted_init
+from kr.experiments.matfac.specs import PointSpec, Theorem4Spec
+from kr.experiments.matfac.tables import run_point, theorem4_rows
 from kr.reference import min_Q
 
 SPEC = {"d": 10, "N": 60, "lr": None, "lr_scale": 0.01, "loss_rtol": 1e-6, "max_steps": 200000,
         "check_every": 10, "flow_t_max": 1e4}
+
+
+def point(simulator: str, **changes: object) -> PointSpec:
+    return PointSpec.from_config({**SPEC, **changes, "simulator": simulator})
 
 
 @pytest.mark.parametrize("k", [10, 100])
@@ -46,11 +43,11 @@ def test_lifted_gd_equals_direct_gd(k: int) -> None:
     assert a.loss < 1e-3 * p.loss(U @ V.T)
     assert np.max(np.abs(a.M - U @ V.T)) > 0.5
     # the diagonal blocks are U U^T and V V^T of the direct iterate's factors (checked via M = U V^T above)
-    assert np.allclose(a.Mbar, a.Mbar.T)
+    assert a.Mbar is not None and np.allclose(a.Mbar, a.Mbar.T)
 
 
 def test_direct_point_row_reports_deviation() -> None:
-    row = run_point(SPEC, 10, 0.05, 0, "direct", compare_lifted=True)
+    row = run_point(point("direct"), 10, 0.05, 0, compare_lifted=True)
     assert row["converged"] and row["simulator"] == "direct"
     assert row["rel_dev_lifted"] <= 1e-10
 
@@ -106,8 +103,7 @@ def test_theorem4_exact_at_the_limit_initialisation() -> None:
 
 
 def test_theorem4_gap_shrinks_with_k() -> None:
-    spec = {"theorem4": {"d": 5, "N": 2, "mu": [0.5], "k": [10, 1000, 100000], "loss_rtol": 1e-12,
-                         "flow_t_max": 1e5}}
+    spec = Theorem4Spec(d=5, N=2, mu=(0.5,), k=(10, 1000, 100000), loss_rtol=1e-12, flow_t_max=1e5)
     df = pd.DataFrame(theorem4_rows(spec, seed=0))
     assert df["converged"].all()
     gaps = df.sort_values("k")["rel_gap"].to_numpy()
@@ -117,8 +113,8 @@ def test_theorem4_gap_shrinks_with_k() -> None:
 
 def test_rich_and_kernel_corners() -> None:
     """alpha^2 k << 1: ~ min nuclear norm (recovers Y*); >> 1: unobserved entries barely move."""
-    rich = run_point(SPEC, 100, np.sqrt(1e-3 / 100), 0, "lifted")
-    kern = run_point(SPEC, 1000, np.sqrt(30.0 / 1000), 0, "lifted")
+    rich = run_point(point("lifted"), 100, np.sqrt(1e-3 / 100), 0)
+    kern = run_point(point("lifted"), 1000, np.sqrt(30.0 / 1000), 0)
     assert rich["converged"] and kern["converged"]
     assert rich["relative_excess_nuclear"] < 0.01 and rich["rms_recovery_error"] < 0.02
     assert kern["movement_ratio"] < 0.1 and kern["normalised_excess"] > 0.9
@@ -150,9 +146,9 @@ def test_bad_inputs_raise_clear_errors() -> None:
     with pytest.raises(ValueError, match="k \\(the width\\)"):
         init_factors(3, 0, 0.1, seed=0)
     with pytest.raises(ValueError, match="k \\(the width\\)"):
-        run_point(SPEC, 0, 0.1, 0, "lifted")
+        run_point(point("lifted"), 0, 0.1, 0)
     with pytest.raises(ValueError, match="simulator"):
-        run_point(SPEC, 10, 0.1, 0, "euler")
+        point("euler")
     with pytest.raises(ValueError, match="alpha"):
         init_factors(3, 2, -1.0, seed=0)
     p = make_completion_problem(3, 4, seed=0)
@@ -173,3 +169,92 @@ def test_crossing_and_claims_registered() -> None:
     assert np.isnan(crossing(pd.Series([0.0, 0.1], index=[1.0, 10.0]), 0.5))
     assert {c.claim_id for c in CLAIMS} >= {"fig5-rich-limit-nuclear", "thm4-min-Q-mu",
                                             "matfac-direct-equals-lifted"}
+
+
+def test_point_spec_reads_only_what_its_simulator_uses() -> None:
+    """from_config ignores other keys (thresholds, the other simulators' settings); to_config inverts it."""
+    full = {**SPEC, "device": "cpu", "seeds": [0], "claims": {"matfac_rich_excess_tol": 0.02}}
+    for sim in ("lifted", "direct", "flow"):
+        spec = PointSpec.from_config({**full, "simulator": sim})
+        assert set(spec.to_config()) == {"simulator", *PointSpec.keys(sim)}
+        assert PointSpec.from_config(spec.to_config()) == spec
+    flow = point("flow")
+    assert flow.max_steps is None and flow.lr_scale is None and flow.flow_t_max == 1e4
+    assert "flow_t_max" not in PointSpec.keys("lifted") and "device" not in PointSpec.keys("lifted")
+    # a setting the simulator does not use does not change its spec
+    assert point("flow", max_steps=7, lr=0.5) == flow
+    assert point("lifted", flow_t_max=1.0, device="cuda") == point("lifted")
+
+
+@pytest.mark.parametrize(("changes", "key"), [
+    ({"d": "ten"}, "matfac.d"),
+    ({"N": 0}, "matfac.N"),
+    ({"N": 101}, "matfac.N"),
+    ({"loss_rtol": -1e-6}, "matfac.loss_rtol"),
+    ({"lr": 0.0}, "matfac.lr"),
+    ({"lr_scale": float("nan")}, "matfac.lr_scale"),
+    ({"max_steps": 2.5}, "matfac.max_steps"),
+    ({"check_every": 0}, "matfac.check_every"),
+])
+def test_point_spec_names_the_bad_key(changes: dict[str, object], key: str) -> None:
+    with pytest.raises(ValueError, match=key.replace(".", "\\.")):
+        point("lifted", **changes)
+
+
+def test_point_spec_errors_per_simulator() -> None:
+    with pytest.raises(ValueError, match="matfac\\.flow_t_max"):
+        point("flow", flow_t_max="never")
+    with pytest.raises(ValueError, match="matfac\\.device"):
+        point("direct", device="tpu")
+    with pytest.raises(ValueError, match="matfac\\.lr_scale is required"):
+        PointSpec.from_config({k: v for k, v in SPEC.items() if k != "lr_scale"} | {"simulator": "lifted"})
+    with pytest.raises(ValueError, match="matfac\\.max_steps is required"):
+        PointSpec.from_config({k: v for k, v in SPEC.items() if k != "max_steps"} | {"simulator": "direct"})
+    with pytest.raises(ValueError, match="matfac\\.simulator is required"):
+        PointSpec.from_config(SPEC)
+    with pytest.raises(TypeError, match="PointSpec"):
+        run_point(SPEC, 10, 0.1, 0)  # type: ignore[arg-type]
+    # integral floats (e.g. from --config) are normalised, as the old int() casts did
+    assert point("lifted", d=10.0, max_steps=1e3).max_steps == 1000
+
+
+def test_theorem4_spec_reads_its_section() -> None:
+    section = {"d": 5, "N": 2, "mu": [0.3, 1], "k": [10, 100], "seeds": [0, 1], "loss_rtol": 1e-12,
+               "flow_t_max": 1e5}
+    spec = Theorem4Spec.from_config(section)
+    assert spec.mu == (0.3, 1.0) and spec.k == (10, 100) and isinstance(spec.mu[1], float)
+    assert spec.to_config() == {k: v for k, v in section.items() if k != "seeds"}
+    assert Theorem4Spec.from_config(spec.to_config()) == spec
+    for changes, key in (({"k": []}, "matfac.theorem4.k"), ({"k": [10, 0]}, "matfac.theorem4.k\\[1\\]"),
+                         ({"mu": [-1.0]}, "matfac.theorem4.mu\\[0\\]"), ({"mu": 0.5}, "matfac.theorem4.mu"),
+                         ({"loss_rtol": 0}, "matfac.theorem4.loss_rtol"), ({"d": None}, "matfac.theorem4.d")):
+        with pytest.raises(ValueError, match=key):
+            Theorem4Spec.from_config({**section, **changes})
+    with pytest.raises(ValueError, match="matfac.theorem4.flow_t_max is required"):
+        Theorem4Spec.from_config({k: v for k, v in section.items() if k != "flow_t_max"})
+
+
+def test_aggregate_grid_attaches_each_seeds_references(tmp_path) -> None:
+    """matfac_grid = the point tables, left-joined on seed with the refs (``ref_`` columns), every header kept."""
+    from kr.experiments.matfac.tables import aggregate_grid
+    from kr.results import read_table, write_table
+
+    points = []
+    for i, (k, seed) in enumerate(((10, 0), (100, 0), (10, 1))):
+        points.append(str(tmp_path / f"p{i}.csv"))
+        write_table(pd.DataFrame([{"k": k, "seed": seed, "excess_nuclear": 0.1 * i, "converged": True}]),
+                    points[-1], {"k": k, "seed": seed})
+    refs = [str(tmp_path / "r0.csv"), str(tmp_path / "r1.csv")]
+    for seed, path in enumerate(refs):
+        write_table(pd.DataFrame([{"seed": seed, "min_nuclear_excess": 1e-8 * (seed + 1), "converged": seed == 0}]),
+                    path, {"seed": seed})
+    out = tmp_path / "grid.csv"
+    meta = aggregate_grid(points, refs, out)
+    grid = read_table(out)
+    assert list(grid.columns) == ["k", "seed", "excess_nuclear", "converged", "ref_min_nuclear_excess",
+                                  "ref_converged"]
+    assert grid["ref_min_nuclear_excess"].tolist() == [1e-8, 1e-8, 2e-8]
+    assert meta["converged"] and not grid["ref_converged"].iloc[2]  # a failed reference is flagged, not merged
+    assert set(grid.attrs["meta"]["source_meta"]) == set(points) | set(refs)
+    with pytest.raises(pd.errors.MergeError):  # two references for one seed
+        aggregate_grid(points, refs + [refs[0]], tmp_path / "bad.csv")

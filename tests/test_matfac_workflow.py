@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -12,7 +13,7 @@ from kr.results import read_table
 
 from .conftest import snakemake
 
-TINY = {
+TINY: dict[str, Any] = {
     "figures": ["fig5a", "fig5b", "thm4"],
     "matfac": {
         "d": 5,
@@ -54,11 +55,32 @@ def test_matfac_workflow_tiny(tmp_path: Path) -> None:
     for claim in CLAIMS:
         assert ledger.loc[claim.claim_id, "verdict"] != NOT_RUN, claim.claim_id
     assert ledger.loc["matfac-direct-equals-lifted", "verdict"] == "reproduced"
+    # each job records (and depends on) only the settings it uses
+    flow = read_table(res / "matfac" / "flow" / "k5_a0.1_s0.csv").attrs["meta"]["parameters"]
+    assert set(flow) == {"simulator", "d", "N", "loss_rtol", "flow_t_max", "k", "alpha", "seed"}
+    direct = read_table(res / "matfac" / "direct" / "k5_a0.1_s0.csv").attrs["meta"]["parameters"]
+    assert direct["device"] == "cpu" and "flow_t_max" not in direct and "claims" not in direct
+    th4_params = next(iter(th4.attrs["meta"]["source_meta"].values()))["parameters"]
+    assert set(th4_params) == {"d", "N", "mu", "k", "loss_rtol", "flow_t_max", "seed"}
     # rerunning one point recomputes only that point (and what depends on it)
     point = res / "matfac" / "lifted" / "k5_a0.1_s0.csv"
     out = snakemake(tmp_path, "--cores", "2", "--configfile", str(cfg), "-n", "-f", str(point.relative_to(tmp_path)))
     assert out.returncode == 0
-    assert "matfac_lifted" in out.stdout and "matfac_direct" not in out.stdout
+    assert "rule matfac_point" in out.stdout
+    assert "simulator=lifted" in out.stdout and "simulator=direct" not in out.stdout
+    # a ledger threshold is no job's parameter; a GD setting reruns the GD points only, not the flow
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump({**TINY, "matfac": {**TINY["matfac"], "claims": {"matfac_kernel_min_k": 5}}}))
+    out = snakemake(tmp_path, "--cores", "2", "--configfile", str(changed), "-n")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "rule claims:" in out.stdout
+    assert "rule matfac_" not in out.stdout  # no point, reference, Theorem 4 or aggregation job
+    changed.write_text(yaml.safe_dump({**TINY, "matfac": {**TINY["matfac"], "max_steps": 300000}}))
+    out = snakemake(tmp_path, "--cores", "2", "--configfile", str(changed), "-n")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "simulator=lifted" in out.stdout and "simulator=direct" in out.stdout
+    assert "simulator=flow" not in out.stdout and "rule matfac_refs:" not in out.stdout
+    assert "rule matfac_theorem4:" not in out.stdout
 
 
 def test_matfac_bad_config_is_reported(tmp_path: Path) -> None:

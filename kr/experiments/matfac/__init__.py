@@ -1,9 +1,18 @@
 """Matrix factorisation, width vs scale (Section 6, Figure 5, Theorem 4).
 
-Modules: :mod:`.plan` (job planning, import-light), :mod:`.core`
-(problems, simulators, metrics, drivers), :mod:`.nuclear` (cvxpy
-references), :mod:`.plots`, :mod:`.claims`.  Rule file ``rules/matfac.smk``;
-config section ``matfac:``.
+Modules:
+
+* :mod:`.problems` -- matrix completion and diagonal measurements (numpy only);
+* :mod:`.simulators` -- ``U(0), V(0)``, the lifted matrix ``Mbar = W W^T``, lifted GD,
+  direct GD on ``(U, V)`` (torch, imported lazily), the lifted flow;
+* :mod:`.metrics` -- nuclear norm, the kernel prediction, Figure 5's metrics;
+* :mod:`.specs` -- validated job settings (:class:`~.specs.PointSpec`,
+  :class:`~.specs.Theorem4Spec`; import-light);
+* :mod:`.tables` -- the drivers: one Figure 5 point, the Theorem 4 rows, the grid table;
+* :mod:`.nuclear` -- cvxpy reference completions;
+* :mod:`.plan` -- job planning (import-light, no torch), :mod:`.plots`, :mod:`.claims`.
+
+Rule file ``rules/matfac.smk``; config section ``matfac:``.
 """
 
 from kr.experiments.base import Experiment

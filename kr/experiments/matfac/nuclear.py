@@ -6,11 +6,11 @@
 * :func:`min_frobenius_completion` -- ``argmin ||M - M0||_F s.t. the same``:
   the kernel-regime prediction (``M0 = M(0)``; ``M0 = 0`` gives the min
   Frobenius-norm completion, zeros on the unobserved entries).  The closed
-  form is :func:`kr.experiments.matfac.core.kernel_prediction`; ``solver="closed_form"`` uses it.
+  form is :func:`kr.experiments.matfac.metrics.kernel_prediction`; ``solver="closed_form"`` uses it.
 
 Examples
 --------
->>> from kr.experiments.matfac.core import make_completion_problem
+>>> from kr.experiments.matfac.problems import make_completion_problem
 >>> p = make_completion_problem(5, 20, seed=0)
 >>> res = min_frobenius_completion(p, solver="closed_form")
 >>> bool(np.all(res.M[~p.mask] == 0)), res.converged
@@ -24,11 +24,9 @@ import time
 import warnings
 
 import numpy as np
-from numpy.typing import NDArray
 
-from kr.experiments.matfac.core import CompletionProblem, kernel_prediction, nuclear_norm
-
-Array = NDArray[np.float64]
+from kr.experiments.matfac.metrics import kernel_prediction, nuclear_norm
+from kr.experiments.matfac.problems import Array, CompletionProblem
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,7 +96,7 @@ def min_frobenius_completion(
     """``argmin ||M - M0||_F s.t. M = Y*`` on the observed entries (``M0 = 0`` by default).
 
     ``solver="cvxpy"`` solves the QP; ``"closed_form"`` returns ``M0`` with the
-    observed entries replaced (:func:`kr.experiments.matfac.core.kernel_prediction`).
+    observed entries replaced (:func:`kr.experiments.matfac.metrics.kernel_prediction`).
     """
     if solver not in ("cvxpy", "closed_form"):
         raise ValueError(f"solver must be 'cvxpy' or 'closed_form', got {solver!r}")
