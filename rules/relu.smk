@@ -5,6 +5,9 @@
 # costs about as much as one alpha, and small alphas dominate the run time
 # anyway); Figure 7 one job per panel (shape c), its alpha grid stacked.
 # Tables: relu_fig6 (figures fig6a, fig6b), relu_fig7 (fig7a, fig7b, fig7c).
+# Params carry exactly the keys each job reads (kr.experiments.relu.plan), so a
+# config change reruns only the jobs it affects; scripts build the typed specs
+# of kr.experiments.relu.specs from them.
 
 from kr.experiments.relu import plan as relu_plan
 from kr.experiments.relu import EXPERIMENT as RELU
@@ -15,7 +18,8 @@ rule relu_fig6:
     output:
         f"{RESULTS}/relu/fig6/D{{D}}_s{{seed}}.csv",
     params:
-        spec=relu_plan.spec(config["relu"], "fig6"),
+        # the fig6 keys a (D, seed) job reads: not depths/seeds (its wildcards), not claims
+        spec=relu_plan.fig6_params(config["relu"]),
         device=config["relu"]["device"],
     resources:
         gpu=1 if config["relu"]["device"] == "cuda" else 0,
@@ -34,7 +38,8 @@ rule relu_fig7:
     output:
         f"{RESULTS}/relu/fig7/panel_{{panel}}.csv",
     params:
-        spec=relu_plan.spec(config["relu"], "fig7"),
+        # this panel's own shape c (not the other panels'), the fig7 keys it reads, not claims
+        spec=lambda w: relu_plan.fig7_params(config["relu"], w.panel),
         device=config["relu"]["device"],
     resources:
         gpu=1 if config["relu"]["device"] == "cuda" else 0,

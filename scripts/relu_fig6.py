@@ -2,16 +2,18 @@
 
 import time
 
+from kr.experiments.relu.specs import Fig6Spec
 from kr.experiments.relu.tables import fig6_rows
 from kr.results import write_table
 from kr.runlog import log_to
 
 with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
-    spec = dict(snakemake.params.spec)  # noqa: F821
+    spec = Fig6Spec.from_config(snakemake.params.spec)  # noqa: F821
+    device = str(snakemake.params.device)  # noqa: F821
     D, seed = int(snakemake.wildcards.D), int(snakemake.wildcards.seed)  # noqa: F821
     start = time.perf_counter()
-    df = fig6_rows(spec, D, seed, device=snakemake.params.device, progress=True, log=log)  # noqa: F821
-    meta = write_table(df, snakemake.output[0], {**spec, "D": D, "seed": seed,  # noqa: F821
-                                                 "device": snakemake.params.device},  # noqa: F821
+    df = fig6_rows(spec, D, seed, device=device, progress=True, log=log)
+    # the header: exactly the job's params, its wildcards and the device
+    meta = write_table(df, snakemake.output[0], {**spec.parameters(), "D": D, "seed": seed, "device": device},  # noqa: F821
                        wall_time_s=time.perf_counter() - start)
     log.info("fig6 D=%d seed=%d: converged=%s", D, seed, meta["converged"])

@@ -2,16 +2,20 @@
 
 import time
 
+from kr.experiments.relu.specs import Fig7Spec
 from kr.experiments.relu.tables import fig7_rows
 from kr.results import write_table
 from kr.runlog import log_to
 
 with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
-    spec = dict(snakemake.params.spec)  # noqa: F821
+    spec = Fig7Spec.from_config(snakemake.params.spec)  # noqa: F821
+    device = str(snakemake.params.device)  # noqa: F821
     panel = snakemake.wildcards.panel  # noqa: F821
+    if spec.panel != panel:
+        raise ValueError(f"params are for panel {spec.panel!r} but the job is panel {panel!r}")
     start = time.perf_counter()
-    df = fig7_rows(spec, panel, device=snakemake.params.device, progress=True, log=log)  # noqa: F821
-    meta = write_table(df, snakemake.output[0], {**spec, "panel": panel,  # noqa: F821
-                                                 "device": snakemake.params.device},  # noqa: F821
+    df = fig7_rows(spec, device=device, progress=True, log=log)
+    # the header: exactly the job's params (the panel wildcard and its c among them) and the device
+    meta = write_table(df, snakemake.output[0], {**spec.parameters(), "device": device},  # noqa: F821
                        wall_time_s=time.perf_counter() - start)
     log.info("fig7 panel %s: converged=%s", panel, meta["converged"])

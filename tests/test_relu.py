@@ -283,3 +283,99 @@ def test_relu_claims_follow_the_table():
     assert checks["relu-fig6a-kernel-limit"](good, th).value == pytest.approx(1 / 41)
     assert checks["relu-fig6b-grad-distance"](good, th).reproduced
     assert not checks["relu-fig6b-grad-distance"](good, {**th, "relu_grad_distance_rich_min": 0.9}).reproduced
+
+
+# --------------------------------------------------------------------------- #
+# typed specs and job params (kr.experiments.relu.specs, kr.experiments.relu.plan)
+# --------------------------------------------------------------------------- #
+def _relu_config() -> dict[str, Any]:
+    import copy
+    from pathlib import Path
+
+    import yaml
+
+    cfg = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+    return copy.deepcopy(cfg["relu"])
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("lr", 0.0),
+        ("lr", float("nan")),
+        ("tol", -1e-6),
+        ("width", 31),  # unbiased pairs the last hidden layer
+        ("max_steps", 2.5),
+        ("unbiased", "yes"),
+        ("lr_gn_fraction", 0),
+        ("alpha_D", [0.1, -1.0]),
+        ("data_seed", -1),
+    ],
+)
+def test_fig6_spec_rejects_bad_values_naming_the_key(key: str, value: Any) -> None:
+    from kr.experiments.relu.plan import fig6_params
+    from kr.experiments.relu.specs import Fig6Spec
+
+    params = {**fig6_params(_relu_config()), key: value}
+    with pytest.raises(ValueError, match=rf"^relu\.fig6\.{key}\b"):
+        Fig6Spec.from_config(params)
+
+
+@pytest.mark.parametrize(
+    "key, value, named",
+    [
+        ("c", 0.0, "relu.fig7.shapes.b"),
+        ("c", float("inf"), "relu.fig7.shapes.b"),
+        ("width", 999, "relu.fig7.width"),
+        ("x", [0.0, 0.0, 1.0, 2.0, 3.0, 4.0], "relu.fig7.x"),
+        ("y", [1.0, 2.0], "relu.fig7.x"),  # lengths differ
+        ("grid_margin", -0.1, "relu.fig7.grid_margin"),
+        ("alpha", {"log10_start": -2, "log10_stop": 1, "num": 0}, "relu.fig7.alpha.num"),
+        ("dtype", "float16", "relu.dtype"),
+        ("check_every", 0, "relu.fig7.check_every"),
+    ],
+)
+def test_fig7_spec_rejects_bad_values_naming_the_key(key: str, value: Any, named: str) -> None:
+    from kr.experiments.relu.plan import fig7_params
+    from kr.experiments.relu.specs import Fig7Spec
+
+    params = {**fig7_params(_relu_config(), "b"), key: value}
+    with pytest.raises(ValueError, match="^" + named.replace(".", r"\.") + r"\b"):
+        Fig7Spec.from_config(params)
+
+
+def test_specs_round_trip_their_params_and_check_config_builds_them() -> None:
+    from kr.experiments.relu.plan import check_config, fig6_params, fig7_params
+    from kr.experiments.relu.specs import Fig6Spec, Fig7Spec
+
+    relu = _relu_config()
+    p6 = fig6_params(relu)
+    assert Fig6Spec.from_config(p6).parameters() == p6
+    assert Fig6Spec.from_config(Fig6Spec.from_config(p6).parameters()) == Fig6Spec.from_config(p6)
+    for panel in relu["fig7"]["shapes"]:
+        p7 = fig7_params(relu, panel)
+        assert Fig7Spec.from_config(p7).parameters() == p7
+    relu["fig7"]["shapes"]["c"] = -0.5  # only the spec rejects this (the schema too, at workflow start-up)
+    with pytest.raises(ValueError, match=r"relu\.fig7\.shapes\.c"):
+        check_config({"relu": relu})
+
+
+def test_job_params_carry_only_the_keys_the_job_reads() -> None:
+    from kr.experiments.relu.plan import fig6_params, fig7_params
+
+    relu = _relu_config()
+    p6, p7 = fig6_params(relu), {p: fig7_params(relu, p) for p in relu["fig7"]["shapes"]}
+    assert not {"depths", "seeds", "claims"} & set(p6)
+    assert all(not {"shapes", "claims"} & set(p) for p in p7.values())
+    # another panel's shape, the depth/seed lists and the ledger thresholds leave a job's params alone
+    changed = _relu_config()
+    changed["fig7"]["shapes"]["a"] = 0.7
+    changed["fig7"]["shapes"]["c"] = 0.01
+    changed["fig6"].update(depths=[2], seeds=[0, 1, 2])
+    changed["claims"]["relu_spline_rel_tol"] = 0.5
+    assert fig7_params(changed, "b") == p7["b"]
+    assert fig7_params(changed, "a") != p7["a"] and fig7_params(changed, "a")["c"] == 0.7
+    assert fig6_params(changed) == p6
+    # a key the jobs read does change them
+    changed["fig7"]["lr"] = 0.1
+    assert fig7_params(changed, "b") != p7["b"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -39,13 +40,13 @@ def test_relu_tiny_workflow(tmp_path: Path) -> None:
     assert {"test_error", "kernel_test_error", "linearised_test_error", "grad_distance", "converged",
             "hit_cap"} <= set(f6.columns)
     assert (f6["grad_distance"] >= 0).all() and f6["kernel_test_error"].gt(0).all()
-    assert len(read_meta(res / "tables" / "relu_fig6.csv")["source_meta"]) == 2
+    assert len(read_meta(res / "tables" / "relu_fig6.csv")["sources"]) == 2
     f7 = read_table(res / "tables" / "relu_fig7.csv")
     assert set(f7["panel"]) == {"a", "b", "c"} and set(f7["curve"]) == {"network", "kernel", "spline", "data"}
     assert set(f7.loc[f7["curve"] == "network", "alpha"]) == {0.1, 10.0}
     assert (res / "logs" / "relu_fig6" / "D2_s0.log").exists()
     assert (res / "benchmarks" / "relu_fig7" / "panel_a.tsv").exists()
-    ledger = pd.read_csv(res / "claims.csv", skiprows=1).set_index("claim_id")
+    ledger = pd.read_csv(res / "claims.csv").set_index("claim_id")
     for claim in CLAIMS:
         assert ledger.loc[claim.claim_id, "verdict"] in {REPRODUCED, NOT_REPRODUCED}
         assert ledger.loc[claim.claim_id, "verdict"] != NOT_RUN
@@ -53,6 +54,21 @@ def test_relu_tiny_workflow(tmp_path: Path) -> None:
     runs7 = f7[f7["curve"] == "network"].groupby(["panel", "alpha"])["converged"].all()
     n_bad = int((~f6["converged"]).sum() + (~runs7).sum())
     assert ledger.loc["relu-runs-converged", "value"] == n_bad
+    # headers: exactly the job's params, its wildcards and the device
+    h6 = read_meta(res / "relu" / "fig6" / "D2_s0.csv")["parameters"]
+    assert h6["D"] == 2 and h6["seed"] == 0 and h6["device"] == "cpu" and h6["width"] == 10
+    assert not {"depths", "seeds", "claims"} & set(h6)
+    h7 = read_meta(res / "relu" / "fig7" / "panel_b.csv")["parameters"]
+    assert h7["panel"] == "b" and h7["c"] == 0.3 and not {"shapes", "claims"} & set(h7)
+    # only what changed reruns: another shape c replans panel c alone, no Figure 6 job
+    cfg.write_text(yaml.safe_dump({**TINY, "relu": {**TINY["relu"], "fig7": {**TINY["relu"]["fig7"],
+                                   "shapes": {"a": 1.0, "b": 0.3, "c": 0.2}}}}))
+    dry = snakemake(tmp_path, "-n", "figures", "--configfile", str(cfg))
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    counts = dict(re.findall(r"^(relu_fig[67])\s+(\d+)$", dry.stdout + dry.stderr, flags=re.M))
+    assert counts == {"relu_fig7": "1"}, dry.stdout[-3000:]
+    planned = dry.stdout + dry.stderr
+    assert "panel=c" in planned and "panel=a" not in planned and "panel=b" not in planned, planned[-3000:]
 
 
 def test_relu_bad_config_is_rejected_before_work(tmp_path: Path) -> None:

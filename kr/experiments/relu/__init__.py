@@ -1,6 +1,7 @@
 """ReLU networks on synthetic data (Section 7, Figures 6(a), 6(b), 7).
 
-Modules: :mod:`.plan` (job planning, import-light), :mod:`.data`
+Modules: :mod:`.plan` (job planning, import-light), :mod:`.specs` (typed
+job specs, import-light), :mod:`.data`
 (teachers and targets), :mod:`.network` (stacked MLPs), :mod:`.training`
 (batched GD), :mod:`.tangent` (tangent kernel tools), :mod:`.tables`,
 :mod:`.plots`, :mod:`.claims`.  Rule file ``rules/relu.smk``; config

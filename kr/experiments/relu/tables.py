@@ -1,5 +1,7 @@
 """The ReLU experiments of Section 7: Figure 6(a, b) and Figure 7, as tidy rows.
 
+Each takes the job's typed spec (:mod:`kr.experiments.relu.specs`).
+
 * :func:`fig6_rows` - one (D, seed): depth-D students on the circle/teacher
   data (:func:`kr.experiments.relu.data.circle_teacher`), the whole alpha grid trained as
   one stack; per alpha the test error, the grad distance (computed on the
@@ -21,7 +23,6 @@ fraction 1) and small alphas get ``lr`` (the paper's 0.01).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ import pandas as pd
 
 from kr.grids import expand_grid
 from kr.experiments.relu.data import check_points_1d, circle_teacher, linear_spline
+from kr.experiments.relu.specs import Fig6Spec, Fig7Spec
 
 
 def step_sizes(lr: float, gn_top: np.ndarray, fraction: float | None) -> np.ndarray:
@@ -43,12 +45,12 @@ def step_sizes(lr: float, gn_top: np.ndarray, fraction: float | None) -> np.ndar
     return np.minimum(float(lr), float(fraction) / np.maximum(gn, np.finfo(float).tiny))
 
 
-def fig6_alphas(spec: Mapping[str, Any], D: int) -> np.ndarray:
+def fig6_alphas(spec: Fig6Spec, D: int) -> np.ndarray:
     """alpha = (alpha^D)^(1/D) for the configured grid of alpha^D (Figure 6's x-axis)."""
-    return expand_grid(spec["alpha_D"]) ** (1.0 / int(D))
+    return expand_grid(spec.alpha_D.config()) ** (1.0 / int(D))
 
 
-def fig6_rows(spec: Mapping[str, Any], D: int, seed: int, device: str = "cpu", progress: bool = False,
+def fig6_rows(spec: Fig6Spec, D: int, seed: int, device: str = "cpu", progress: bool = False,
               log: Any = None) -> pd.DataFrame:
     """Figure 6 rows for one depth and student seed, all alphas trained as one stack."""
     import torch
@@ -58,22 +60,20 @@ def fig6_rows(spec: Mapping[str, Any], D: int, seed: int, device: str = "cpu", p
     from kr.experiments.relu.tangent import gauss_newton_top, grad_distance, kernel_references, tangent_features
 
     start = time.perf_counter()
-    data = circle_teacher(int(spec["n_train"]), int(spec["n_test"]), int(spec["teacher_hidden"]),
-                          int(spec["data_seed"]))
-    dt = getattr(torch, spec["dtype"])
+    data = circle_teacher(spec.n_train, spec.n_test, spec.teacher_hidden, spec.data_seed)
+    dt = getattr(torch, spec.dtype)
     Xtr = torch.as_tensor(data.X_train, dtype=dt, device=device)
     ytr = torch.as_tensor(data.y_train, dtype=dt, device=device)
     Xte = torch.as_tensor(data.X_test, dtype=dt, device=device)
     alphas = fig6_alphas(spec, D)
-    params = init_mlp(int(D), int(spec["width"]), 2, alphas.tolist(), int(seed), bool(spec["unbiased"]), dt, device)
+    params = init_mlp(int(D), spec.width, 2, alphas.tolist(), int(seed), spec.unbiased, dt, device)
     phi0 = tangent_features(mlp_forward, params, Xtr)
-    lr = step_sizes(float(spec["lr"]), gauss_newton_top(phi0).cpu().numpy(), spec["lr_gn_fraction"])
-    refs = kernel_references(mlp_forward, params, Xtr, ytr, Xte, lr.tolist(), float(spec["tol"]),
-                             int(spec["max_steps"]))
+    lr = step_sizes(spec.lr, gauss_newton_top(phi0).cpu().numpy(), spec.lr_gn_fraction)
+    refs = kernel_references(mlp_forward, params, Xtr, ytr, Xte, lr.tolist(), spec.tol, spec.max_steps)
     kernel = refs["predictor"].cpu().numpy().astype(np.float64)
     lin = refs["gd"].cpu().numpy().astype(np.float64)
-    res = train_gd(mlp_forward, params, Xtr, ytr, lr, tol=float(spec["tol"]), max_steps=int(spec["max_steps"]),
-                   check_every=int(spec["check_every"]), progress=progress, desc=f"fig6 D={D} seed={seed}",
+    res = train_gd(mlp_forward, params, Xtr, ytr, lr, tol=spec.tol, max_steps=spec.max_steps,
+                   check_every=spec.check_every, progress=progress, desc=f"fig6 D={D} seed={seed}",
                    loss_grad=LOSS_GRADS["mlp"])
     if log is not None:
         log.info("D=%d seed=%d: %s", D, seed, res.message())
@@ -83,7 +83,7 @@ def fig6_rows(spec: Mapping[str, Any], D: int, seed: int, device: str = "cpu", p
         pred = mlp_forward(res.params, Xte).cpu().numpy().astype(np.float64)
     return pd.DataFrame({
         "D": int(D), "seed": int(seed), "alpha": alphas, "alpha_D": alphas ** int(D),
-        "width": int(spec["width"]), "n_train": int(spec["n_train"]), "n_test": int(spec["n_test"]),
+        "width": spec.width, "n_train": spec.n_train, "n_test": spec.n_test,
         "test_error": data.test_error(pred),
         "kernel_test_error": data.test_error(kernel),
         "net_kernel_rms": np.sqrt(np.mean((pred - kernel) ** 2, axis=1)),
@@ -94,20 +94,20 @@ def fig6_rows(spec: Mapping[str, Any], D: int, seed: int, device: str = "cpu", p
         "grad_distance": gdist,
         "train_loss": res.loss, "steps": res.steps, "lr": res.lr,
         "converged": res.converged, "hit_cap": res.hit_cap, "diverged": res.diverged,
-        "device": str(device), "dtype": spec["dtype"], "wall_time_s": time.perf_counter() - start,
+        "device": str(device), "dtype": spec.dtype, "wall_time_s": time.perf_counter() - start,
     })
 
 
-def fig7_grid(spec: Mapping[str, Any]) -> np.ndarray:
+def fig7_grid(spec: Fig7Spec) -> np.ndarray:
     """The dense evaluation grid: the data range widened by ``grid_margin`` on each side."""
-    x, _ = check_points_1d(spec["x"], spec["y"])
-    pad = float(spec["grid_margin"]) * (x[-1] - x[0])
-    return np.linspace(x[0] - pad, x[-1] + pad, int(spec["grid_points"]))
+    x, _ = check_points_1d(spec.x, spec.y)
+    pad = spec.grid_margin * (x[-1] - x[0])
+    return np.linspace(x[0] - pad, x[-1] + pad, spec.grid_points)
 
 
-def fig7_rows(spec: Mapping[str, Any], panel: str, device: str = "cpu", progress: bool = False,
-              log: Any = None) -> pd.DataFrame:
-    """Figure 7 rows for one panel (shape c): curves ``network``/``kernel`` per alpha, ``spline``, ``data``."""
+def fig7_rows(spec: Fig7Spec, device: str = "cpu", progress: bool = False, log: Any = None) -> pd.DataFrame:
+    """Figure 7 rows for one panel (``spec.panel``, shape ``spec.c``): curves ``network``/``kernel`` per alpha,
+    ``spline``, ``data``."""
     import torch
 
     from kr.experiments.relu.network import LOSS_GRADS, init_univariate, univariate_forward
@@ -115,26 +115,26 @@ def fig7_rows(spec: Mapping[str, Any], panel: str, device: str = "cpu", progress
     from kr.experiments.relu.tangent import gauss_newton_top, kernel_predictor, tangent_features
 
     start = time.perf_counter()
-    c = float(spec["shapes"][panel])
-    x_np, y_np = check_points_1d(spec["x"], spec["y"])
+    panel, c = spec.panel, spec.c
+    x_np, y_np = check_points_1d(spec.x, spec.y)
     grid_np = fig7_grid(spec)
-    dt = getattr(torch, spec["dtype"])
+    dt = getattr(torch, spec.dtype)
     x = torch.as_tensor(x_np, dtype=dt, device=device)
     y = torch.as_tensor(y_np, dtype=dt, device=device)
     grid = torch.as_tensor(grid_np, dtype=dt, device=device)
-    alphas = expand_grid(spec["alpha"])
-    params = init_univariate(int(spec["width"]), alphas.tolist(), int(spec["seed"]), c, dt, device)
+    alphas = expand_grid(spec.alpha.config())
+    params = init_univariate(spec.width, alphas.tolist(), spec.seed, c, dt, device)
     phi0 = tangent_features(univariate_forward, params, x)
-    lr = step_sizes(float(spec["lr"]), gauss_newton_top(phi0).cpu().numpy(), spec["lr_gn_fraction"])
+    lr = step_sizes(spec.lr, gauss_newton_top(phi0).cpu().numpy(), spec.lr_gn_fraction)
     kernel = kernel_predictor(univariate_forward, params, x, y, grid).cpu().numpy()
-    res = train_gd(univariate_forward, params, x, y, lr, tol=float(spec["tol"]), max_steps=int(spec["max_steps"]),
-                   check_every=int(spec["check_every"]), progress=progress, desc=f"fig7{panel} c={c:g}",
+    res = train_gd(univariate_forward, params, x, y, lr, tol=spec.tol, max_steps=spec.max_steps,
+                   check_every=spec.check_every, progress=progress, desc=f"fig7{panel} c={c:g}",
                    loss_grad=LOSS_GRADS["univariate"])
     if log is not None:
         log.info("panel %s (c=%g): %s", panel, c, res.message())
     with torch.no_grad():
         f = univariate_forward(res.params, grid).cpu().numpy().astype(np.float64)
-    common = {"panel": panel, "c": c, "width": int(spec["width"]), "seed": int(spec["seed"])}
+    common = {"panel": panel, "c": c, "width": spec.width, "seed": spec.seed}
     frames = []
     for i, a in enumerate(alphas):
         run = {"alpha": a, "train_loss": res.loss[i], "steps": res.steps[i], "lr": res.lr[i],
@@ -148,5 +148,5 @@ def fig7_rows(spec: Mapping[str, Any], panel: str, device: str = "cpu", progress
     df = pd.concat(frames, ignore_index=True)
     for k, v in common.items():
         df[k] = v
-    df["device"], df["dtype"], df["wall_time_s"] = str(device), spec["dtype"], time.perf_counter() - start
+    df["device"], df["dtype"], df["wall_time_s"] = str(device), spec.dtype, time.perf_counter() - start
     return df
