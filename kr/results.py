@@ -1,21 +1,28 @@
-"""Result files: atomic writes that carry their own provenance.
+"""Result files: plain tidy CSVs, each with a provenance sidecar.
 
-Every table is a CSV whose first line is a comment holding a JSON header::
+Every table ``<name>.csv`` is an ordinary CSV (one row per observation) that
+``pandas.read_csv``, R's ``read.csv`` or a spreadsheet open as it is.  Its
+provenance lives next to it in ``<name>.meta.json``::
 
-    # kr-meta: {"parameters": {...}, "code_version": "...", "converged": true,
-    #           "wall_time_s": 0.12, "created": "..."}
+    {"parameters": {...}, "code_version": "...", "converged": true,
+     "wall_time_s": 0.12, "created": "...", "rows": 142,
+     "columns": [...], "sha256": "<digest of the CSV's bytes>"}
 
-followed by an ordinary tidy CSV (one row per observation), which
-``pandas.read_csv(path, skiprows=1)`` also reads.  Rows may carry their own
-``converged`` column; the header's ``converged`` is then their conjunction.
-Writes go to a temporary file in the target directory and are renamed into
-place, so a killed job never leaves a truncated result behind.
+Rows may carry their own ``converged`` column; the sidecar's ``converged``
+is then their conjunction.  A table derived from others (an aggregate)
+records its ``sources`` as a digest list (path, sha256, rows, converged,
+code version), not their whole headers.  :func:`read_table` checks the CSV
+against its sidecar (row count and digest), so a file cut short or edited
+on disk is refused by name instead of read as NaN rows.  Writes go to a
+temporary file in the target directory and are renamed into place (sidecar
+first, then the CSV), so a killed job never leaves a truncated result behind.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import hashlib
 import io
 import json
 import os
@@ -29,7 +36,26 @@ import pandas as pd
 
 from kr.version import code_version
 
-META_PREFIX = "# kr-meta: "
+META_SUFFIX = ".meta.json"
+"""Sidecar of ``<name>.csv``: ``<name>.meta.json``."""
+
+
+class IncompleteResultError(ValueError):
+    """A result file that does not match its sidecar (cut short, edited, or its sidecar missing)."""
+
+
+def sidecar_path(path: str | os.PathLike[str]) -> Path:
+    """The provenance sidecar of table ``path``: ``x.csv`` -> ``x.meta.json``.
+
+    >>> str(sidecar_path("results/tables/mnist.csv"))
+    'results/tables/mnist.meta.json'
+    """
+    p = Path(path)
+    return p.with_name(p.stem + META_SUFFIX)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _umask() -> int:
@@ -95,6 +121,19 @@ def make_meta(
     )
 
 
+def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
+    """Infinities as ``INF`` / ``-INF`` (Table Schema's spelling, which pandas reads back); the rest as is."""
+    out = df
+    for col in df.columns:
+        values = df[col]
+        if pd.api.types.is_float_dtype(values) and np.isinf(values.to_numpy()).any():
+            if out is df:
+                out = df.copy()
+            out[col] = [("INF" if v > 0 else "-INF") if np.isinf(v) else ("" if np.isnan(v) else "%.17g" % v)
+                        for v in values.to_numpy()]
+    return out
+
+
 def write_table(
     df: pd.DataFrame,
     path: str | os.PathLike[str],
@@ -103,34 +142,51 @@ def write_table(
     wall_time_s: float | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """Atomically write ``df`` with its provenance header; return the header.
+    """Atomically write ``df`` as a plain CSV and its sidecar; return the sidecar's content.
 
     ``converged`` is taken from the table's ``converged`` column when present
-    (all rows must be True), else it is True.
+    (all rows must be True), else it is True.  The sidecar records the row
+    count, the column names and the SHA-256 of the CSV's bytes.
     """
     converged = bool(df["converged"].all()) if "converged" in df.columns else True
-    meta = make_meta(parameters, converged=converged, wall_time_s=wall_time_s, **extra)
     buf = io.StringIO()
-    df.to_csv(buf, index=False, float_format="%.17g")
-    with atomic_open(path) as fh:
-        fh.write(META_PREFIX + json.dumps(meta, sort_keys=True) + "\n")
-        fh.write(buf.getvalue())
+    _csv_ready(df).to_csv(buf, index=False, float_format="%.17g")
+    body = buf.getvalue().encode()
+    meta = make_meta(parameters, converged=converged, wall_time_s=wall_time_s, rows=len(df),
+                     columns=[str(c) for c in df.columns], sha256=_sha256(body), **extra)
+    with atomic_open(sidecar_path(path)) as fh:
+        fh.write(json.dumps(meta, sort_keys=True, indent=1) + "\n")
+    with atomic_open(path, "wb") as fh:
+        fh.write(body)
     return meta
 
 
-def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The provenance header of a table written by :func:`write_table`."""
-    with open(path) as fh:
-        first = fh.readline()
-    if not first.startswith(META_PREFIX):
-        raise ValueError(f"{path} has no kr-meta header; was it written by kr.results?")
-    return json.loads(first[len(META_PREFIX):])
+def read_meta(path: str | os.PathLike[str], *, verify: bool = True) -> dict[str, Any]:
+    """The provenance of a table written by :func:`write_table` (its sidecar).
+
+    With ``verify`` (the default) the CSV must match the sidecar's digest;
+    otherwise :class:`IncompleteResultError` names the file.
+    """
+    side = sidecar_path(path)
+    if not side.is_file():
+        raise IncompleteResultError(f"{path} has no provenance sidecar {side.name}; was it written by kr.results? "
+                                    f"Rerun the job that writes it")
+    meta: dict[str, Any] = json.loads(side.read_text())
+    if verify:
+        digest = _sha256(Path(path).read_bytes())
+        if digest != meta.get("sha256"):
+            raise IncompleteResultError(f"{path} does not match its sidecar {side.name} (cut short or edited: "
+                                        f"expected {meta.get('rows')} rows); rerun the job that writes it, "
+                                        f"e.g. snakemake -f {path}")
+    return meta
 
 
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a table written by :func:`write_table`; header in ``df.attrs['meta']``."""
+    """Read a table written by :func:`write_table`, checked against its sidecar; sidecar in ``df.attrs['meta']``."""
     meta = read_meta(path)
-    df = pd.read_csv(path, skiprows=1)
+    df = pd.read_csv(path)
+    if len(df) != meta.get("rows", len(df)):
+        raise IncompleteResultError(f"{path} has {len(df)} rows, its sidecar says {meta['rows']}")
     df.attrs["meta"] = meta
     return df
 
@@ -175,6 +231,11 @@ def read_tables(paths: list[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
     return df, {str(p): f.attrs["meta"] for p, f in zip(paths, frames)}
 
 
+def source_digest(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """What a derived table keeps of one source's provenance: its digest, rows, convergence, code version."""
+    return {k: meta.get(k) for k in ("sha256", "rows", "converged", "code_version")}
+
+
 def write_derived(
     df: pd.DataFrame,
     out: str | os.PathLike[str],
@@ -182,12 +243,13 @@ def write_derived(
     *,
     wall_time_s: float | None = None,
 ) -> dict[str, Any]:
-    """Write a table computed from other tables; its header keeps every source's own header.
+    """Write a table computed from other tables (``sources``: path -> its provenance).
 
-    So no parameter or code version is lost in aggregation.
+    The sidecar lists every source as a digest (:func:`source_digest`); each
+    source keeps its full provenance in its own sidecar, so nothing is lost.
     """
-    return write_table(df, out, {"sources": sorted(sources)}, wall_time_s=wall_time_s,
-                       source_meta=dict(sources))
+    digests = {str(p): source_digest(m) for p, m in sorted(sources.items())}
+    return write_table(df, out, {"sources": sorted(digests)}, wall_time_s=wall_time_s, sources=digests)
 
 
 def concat_tables(paths: list[str], out: str | os.PathLike[str]) -> dict[str, Any]:

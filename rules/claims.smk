@@ -16,3 +16,18 @@ rule claims:
         "../envs/theory.yaml"
     script:
         "../scripts/claims.py"
+
+
+rule datapackage:
+    """results/datapackage.json: every table's columns, types, meaning and units (Frictionless)."""
+    input:
+        unpack(lambda wildcards: claim_tables()),
+        claims=f"{RESULTS}/claims.csv",
+    output:
+        f"{RESULTS}/datapackage.json",
+    log:
+        f"{RESULTS}/logs/datapackage.log",
+    conda:
+        "../envs/theory.yaml"
+    script:
+        "../scripts/datapackage.py"

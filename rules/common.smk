@@ -17,6 +17,7 @@ os.environ.update(
 
 from kr.configcheck import check_config as _check_config
 from kr.configuration import coerce_scalars
+from kr.devices import gpu_resource
 from kr.experiments import check_config as _check_experiments
 from kr.experiments import claim_thresholds as _claim_thresholds
 from kr.experiments import figure_tables, rule_files, tables_for_figures
@@ -80,4 +81,4 @@ def claim_thresholds():
 
 
 def claims_targets():
-    return [f"{RESULTS}/claims.csv", f"{RESULTS}/claims.md"]
+    return [f"{RESULTS}/claims.csv", f"{RESULTS}/claims.md", f"{RESULTS}/datapackage.json"]

@@ -53,7 +53,7 @@ rule diagonal_gd:
     params:
         spec=diagonal_plan.gd_params(config["diagonal"]),
     resources:
-        gpu=1 if config["diagonal"]["gd"]["device"] == "cuda" else 0,
+        gpu=gpu_resource(config["diagonal"]["gd"]["device"]),
     log:
         f"{RESULTS}/logs/diagonal_gd/N{{N}}_D{{D}}_a{{alpha}}_s{{seed}}.log",
     benchmark:

@@ -1,9 +1,12 @@
 # Real data (Section 7, Appendix A): MNIST, Figure 6(c); CIFAR-10, Figures 6(d) and 8.
 # Job granularity: one training job per (dataset, model, alpha, lr constant c,
-# seed) - model "full" (every layer trained) or "output" (hidden layers frozen:
-# the kernel proxy) - with lr = c / alpha^alpha_power (kr.experiments.realdata.runs); one
-# selection job per (dataset, model, alpha, seed) picking the lr with the best
-# validation error; one aggregation job per dataset.  Training jobs checkpoint
+# seed, init) - model "full" (every layer trained) or "output" (hidden layers
+# frozen: the kernel proxy) - with lr = c / alpha^alpha_power (kr.experiments.realdata.runs); one
+# selection job per (dataset, model, alpha, seed, init) picking the lr with the
+# best validation error; one aggregation job per table.  The MNIST init (grid
+# `mnist.init`): the paper's `he` runs keep their paths (a{alpha}_c{c}_s{seed}.csv,
+# rules mnist_train / mnist_select); other inits add a suffix
+# (..._s{seed}_{init}.csv, rules mnist_train_init / mnist_select_init).  Training jobs checkpoint
 # every `checkpoint_every` epochs under {RESULTS}/realdata/checkpoints/ and
 # resume from there when rerun (kill, preemption, SLURM requeue).
 # A GPU job asks for the `gpu` resource: `snakemake --resources gpu=1` keeps a
@@ -37,6 +40,19 @@ rule mnist_train:
         "../envs/torch.yaml"
     script:
         "../scripts/realdata_train.py"
+
+
+use rule mnist_train as mnist_train_init with:
+    output:
+        f"{RESULTS}/realdata/mnist/{{model}}/a{{alpha}}_c{{c}}_s{{seed}}_{{init,paired|centred}}.csv",
+    params:
+        dataset="mnist",
+        spec=rd.run_params(config["mnist"]),
+        checkpoint=f"{RESULTS}/realdata/checkpoints/mnist/{{model}}/a{{alpha}}_c{{c}}_s{{seed}}_{{init}}.pt",
+    log:
+        f"{RESULTS}/logs/mnist_train/{{model}}_a{{alpha}}_c{{c}}_s{{seed}}_{{init}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/mnist_train/{{model}}_a{{alpha}}_c{{c}}_s{{seed}}_{{init}}.tsv"
 
 
 use rule mnist_train as cifar_train with:
@@ -73,6 +89,15 @@ rule mnist_select:
         "../scripts/realdata_select.py"
 
 
+use rule mnist_select as mnist_select_init with:
+    input:
+        runs=lambda wc: rd.candidate_runs(config["mnist"], RESULTS, "mnist", wc.model, wc.alpha, wc.seed, wc.init),
+    output:
+        f"{RESULTS}/realdata/mnist/select/{{model}}_a{{alpha}}_s{{seed}}_{{init,paired|centred}}.csv",
+    log:
+        f"{RESULTS}/logs/mnist_select/{{model}}_a{{alpha}}_s{{seed}}_{{init}}.log",
+
+
 use rule mnist_select as cifar_select with:
     input:
         runs=lambda wc: rd.candidate_runs(config["cifar"], RESULTS, "cifar", wc.model, wc.alpha, wc.seed),
@@ -83,7 +108,12 @@ use rule mnist_select as cifar_select with:
 
 
 rule mnist_aggregate:
-    """Table `mnist` (Figure 6(c)): every candidate run, the selected ones marked."""
+    """Table `mnist` (Figure 6(c)): every candidate run, the selected ones marked.
+
+    The same selections, as table `mnist_ablation`, feed the init ablation
+    (figure fig6c_ablation and its ledger rows), built only when a preset lists
+    fig6c_ablation in `figures`.
+    """
     input:
         selections=rd.selection_paths(config["mnist"], RESULTS, "mnist"),
     output:
@@ -94,6 +124,13 @@ rule mnist_aggregate:
         "../envs/theory.yaml"
     script:
         "../scripts/realdata_aggregate.py"
+
+
+use rule mnist_aggregate as mnist_ablation_aggregate with:
+    output:
+        table=table_path("mnist_ablation"),
+    log:
+        f"{RESULTS}/logs/mnist_ablation_aggregate.log",
 
 
 rule cifar_aggregate:

@@ -22,7 +22,7 @@ rule relu_fig6:
         spec=relu_plan.fig6_params(config["relu"]),
         device=config["relu"]["device"],
     resources:
-        gpu=1 if config["relu"]["device"] == "cuda" else 0,
+        gpu=gpu_resource(config["relu"]["device"]),
     log:
         f"{RESULTS}/logs/relu_fig6/D{{D}}_s{{seed}}.log",
     benchmark:
@@ -42,7 +42,7 @@ rule relu_fig7:
         spec=lambda w: relu_plan.fig7_params(config["relu"], w.panel),
         device=config["relu"]["device"],
     resources:
-        gpu=1 if config["relu"]["device"] == "cuda" else 0,
+        gpu=gpu_resource(config["relu"]["device"]),
     wildcard_constraints:
         panel="[abc]",
     log:

@@ -4,12 +4,13 @@ import time
 
 from kr.experiments.relu.specs import Fig6Spec
 from kr.experiments.relu.tables import fig6_rows
+from kr.devices import resolve_device
 from kr.results import write_table
 from kr.runlog import log_to
 
 with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     spec = Fig6Spec.from_config(snakemake.params.spec)  # noqa: F821
-    device = str(snakemake.params.device)  # noqa: F821
+    device = resolve_device(str(snakemake.params.device))  # noqa: F821 (auto -> cuda or cpu, here)
     D, seed = int(snakemake.wildcards.D), int(snakemake.wildcards.seed)  # noqa: F821
     start = time.perf_counter()
     df = fig6_rows(spec, D, seed, device=device, progress=True, log=log)

@@ -4,12 +4,13 @@ import time
 
 from kr.experiments.relu.specs import Fig7Spec
 from kr.experiments.relu.tables import fig7_rows
+from kr.devices import resolve_device
 from kr.results import write_table
 from kr.runlog import log_to
 
 with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     spec = Fig7Spec.from_config(snakemake.params.spec)  # noqa: F821
-    device = str(snakemake.params.device)  # noqa: F821
+    device = resolve_device(str(snakemake.params.device))  # noqa: F821 (auto -> cuda or cpu, here)
     panel = snakemake.wildcards.panel  # noqa: F821
     if spec.panel != panel:
         raise ValueError(f"params are for panel {spec.panel!r} but the job is panel {panel!r}")

@@ -62,3 +62,34 @@ def _figure_style() -> None:
     from kr.plotting import apply_style
 
     apply_style()
+
+
+# Rules that only collect or draw: they rerun whenever a table they read changes.
+DOWNSTREAM_RULES = {"figures", "plot_figure", "claims", "datapackage", "diagonal_aggregate", "matfac_aggregate",
+                    "relu_aggregate", "mnist_aggregate", "cifar_aggregate"}
+
+
+def planned_jobs(workdir: Path, *configfiles: Path, target: str = "figures") -> dict[str, int]:
+    """Rule -> number of jobs a dry run plans (the 'Job stats' table), for the given config files."""
+    import re
+
+    args = ["-n", target]
+    for cfg in configfiles:
+        args += ["--configfile", str(cfg)]
+    out = snakemake(workdir, *args)
+    assert out.returncode == 0, out.stderr[-3000:]
+    text = out.stdout + out.stderr
+    if "Nothing to be done" in text:
+        return {}
+    stats = text.split("Job stats:", 1)[1]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, flags=re.M)
+            if m.group(1) not in ("total", "job")}
+
+
+def rerun_compute_rules(workdir: Path, base: dict, change: dict) -> dict[str, int]:
+    """The compute rules (not aggregation, figures or ledger) a dry run would rerun after ``change``."""
+    from kr.configuration import deep_merge
+
+    cfg = workdir / "changed.yaml"
+    cfg.write_text(yaml.safe_dump(deep_merge(base, change)))
+    return {r: n for r, n in planned_jobs(workdir, cfg).items() if r not in DOWNSTREAM_RULES}

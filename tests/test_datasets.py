@@ -497,3 +497,19 @@ def test_config_documents_a_generic_mirror() -> None:
     assert cfg["mnist"]["source"] == cfg["cifar10"]["source"] == "embedded" and cfg["mirror"] is None
     paper = yaml.safe_load((REPO / "presets" / "paper.yaml").read_text())["data"]
     assert paper["mnist"]["source"] == paper["cifar10"]["source"] == "download"
+
+
+@pytest.mark.parametrize("source, advice, never", [
+    ("mirror", "never writes to a mirror", "delete it"),
+    ("embedded", "do not delete it", "downloads it afresh"),
+    ("download", "downloads it afresh", "mirror"),
+])
+def test_checksum_advice_fits_the_source(tmp_path: Path, source: str, advice: str, never: str) -> None:
+    """A shipped or mirror file is never to be deleted and downloaded again."""
+    from kr.experiments.realdata.checksums import ChecksumError, verify_md5
+
+    bad = tmp_path / "train-images-idx3-ubyte.gz"
+    bad.write_bytes(b"not the original")
+    with pytest.raises(ChecksumError) as err:
+        verify_md5(bad, "0" * 32, source)
+    assert advice in str(err.value) and never not in str(err.value)

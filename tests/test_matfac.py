@@ -255,6 +255,6 @@ def test_aggregate_grid_attaches_each_seeds_references(tmp_path) -> None:
                                   "ref_converged"]
     assert grid["ref_min_nuclear_excess"].tolist() == [1e-8, 1e-8, 2e-8]
     assert meta["converged"] and not grid["ref_converged"].iloc[2]  # a failed reference is flagged, not merged
-    assert set(grid.attrs["meta"]["source_meta"]) == set(points) | set(refs)
+    assert set(grid.attrs["meta"]["sources"]) == set(points) | set(refs)
     with pytest.raises(pd.errors.MergeError):  # two references for one seed
         aggregate_grid(points, refs + [refs[0]], tmp_path / "bad.csv")

@@ -9,7 +9,7 @@ import yaml
 
 from kr.ledger import NOT_RUN
 from kr.experiments.matfac.claims import CLAIMS
-from kr.results import read_table
+from kr.results import read_meta, read_table
 
 from .conftest import snakemake
 
@@ -47,7 +47,7 @@ def test_matfac_workflow_tiny(tmp_path: Path) -> None:
     assert (direct["rel_dev_lifted"] <= 1e-10).all()
     th4 = read_table(res / "tables" / "matfac_theorem4.csv")
     assert len(th4) == 2 and th4["converged"].all()
-    assert grid.attrs["meta"]["source_meta"]  # provenance of every point kept
+    assert grid.attrs["meta"]["sources"]  # provenance of every point kept
     for fig in TINY["figures"]:
         assert (res / "figures" / f"{fig}.png").read_bytes().startswith(b"\x89PNG")
         assert (res / "figures" / f"{fig}.pdf").read_bytes().startswith(b"%PDF")
@@ -60,7 +60,7 @@ def test_matfac_workflow_tiny(tmp_path: Path) -> None:
     assert set(flow) == {"simulator", "d", "N", "loss_rtol", "flow_t_max", "k", "alpha", "seed"}
     direct = read_table(res / "matfac" / "direct" / "k5_a0.1_s0.csv").attrs["meta"]["parameters"]
     assert direct["device"] == "cpu" and "flow_t_max" not in direct and "claims" not in direct
-    th4_params = next(iter(th4.attrs["meta"]["source_meta"].values()))["parameters"]
+    th4_params = read_meta(tmp_path / next(iter(th4.attrs["meta"]["sources"])))["parameters"]
     assert set(th4_params) == {"d", "N", "mu", "k", "loss_rtol", "flow_t_max", "seed"}
     # rerunning one point recomputes only that point (and what depends on it)
     point = res / "matfac" / "lifted" / "k5_a0.1_s0.csv"

@@ -1,4 +1,5 @@
-"""The real-data rules on a tiny config: data -> runs -> selection -> tables -> Figures 6(c), 6(d), 8 -> ledger."""
+"""The real-data rules on a tiny config: data -> runs -> selection -> tables -> Figures 6(c), 6(c) ablation, 6(d), 8
+-> ledger.  MNIST runs two inits (he, paired) as the ablation preset does."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from kr.results import read_meta, read_table
 from .conftest import snakemake
 
 TINY = {
-    "figures": ["fig6c", "fig6d", "fig8"],
+    "figures": ["fig6c", "fig6c_ablation", "fig6d", "fig8"],
     "mnist": {
-        "device": "cpu", "width": 32, "alpha": [0.5, 20.0], "lr": {"c": [0.5, 20.0], "alpha_power": 2},
+        "device": "cpu", "width": 32, "init": ["he", "paired"], "alpha": [0.5, 20.0], "lr": {"c": [0.5, 20.0], "alpha_power": 2},
         "max_epochs": 4, "validation": 100, "train_subset": 400, "test_subset": 200, "checkpoint_every": 2,
         "output_only": {"alpha": [1.0], "lr": {"c": [0.5], "alpha_power": 2}, "max_epochs": 3},
         "claims": {"mnist_small_alpha_max": 0.5, "mnist_large_alpha_min": 20.0},
@@ -41,12 +42,18 @@ def test_realdata_workflow_tiny(tmp_path: Path) -> None:
         assert (res / "figures" / f"{fig}.png").read_bytes().startswith(b"\x89PNG")
 
     mnist = read_table(res / "tables" / "mnist.csv")
-    # 2 alphas x 2 lr constants + 1 output-only run; one selected run per (model, alpha, seed)
-    assert len(mnist) == 5 and mnist["selected"].sum() == 3
+    # 2 inits x 2 alphas x 2 lr constants + 1 output-only run; one selected run per (model, alpha, seed, init)
+    assert len(mnist) == 9 and mnist["selected"].sum() == 5
+    assert mnist.groupby(["model", "init"]).size().to_dict() == {("full", "he"): 4, ("full", "paired"): 4,
+                                                                 ("output", "he"): 1}
     assert set(mnist.loc[mnist["model"] == "full", "lr"]) == {0.5 / 0.25, 20.0 / 0.25, 0.5 / 400, 20.0 / 400}
     assert (mnist["n_val"] == 100).all() and (mnist["n_train"] == 400).all() and (mnist["n_test"] == 200).all()
     assert mnist["scale"].str.len().gt(0).all()
-    assert len(read_meta(res / "tables" / "mnist.csv")["source_meta"]) == 3  # the selection files
+    assert len(read_meta(res / "tables" / "mnist.csv")["sources"]) == 5  # the selection files
+    assert (res / "realdata" / "mnist" / "full" / "a20_c20_s0_paired.csv").is_file()
+    assert (res / "realdata" / "mnist" / "full" / "a20_c20_s0.csv").is_file()  # he keeps its path
+    ablation = read_table(res / "tables" / "mnist_ablation.csv")
+    pd.testing.assert_frame_equal(ablation, mnist)
 
     cifar = read_table(res / "tables" / "cifar.csv")
     assert set(cifar["model"]) == {"full", "output"} and cifar["selected"].all()
@@ -60,7 +67,7 @@ def test_realdata_workflow_tiny(tmp_path: Path) -> None:
         else True
     assert not list(res.rglob("*.tmp"))
 
-    ledger = pd.read_csv(res / "claims.csv", skiprows=1)
+    ledger = pd.read_csv(res / "claims.csv")
     assert list(ledger["claim_id"]) == [c.claim_id for c in all_claims()]
     ours = ledger.set_index("claim_id").loc[[c.claim_id for c in CLAIMS]]
     assert (ours["verdict"] != NOT_RUN).all(), ours[["verdict", "detail"]]

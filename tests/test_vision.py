@@ -26,7 +26,10 @@ from kr.experiments.realdata.runs import (build_model, learning_rate, lr_grid, r
                                           select_learning_rates, train_spec)
 from kr.configuration import default_config
 from kr.results import write_arrays
-from kr.experiments.realdata.models import hidden_parameters, mlp, output_layer, output_layer_only, vgg11
+from kr.experiments.realdata.models import centred, he_std, hidden_parameters, mlp, output_layer, output_layer_only, vgg11
+from kr.experiments.realdata import plan as rd_plan
+from kr.experiments.realdata.runs import binomial_ci, pooled_test_error
+from kr.ledger import NOT_REPRODUCED, NOT_RUN, REPRODUCED, build_ledger
 from kr.experiments.realdata.training import TrainSpec, prepare_data, resolve_device, split_validation, train
 
 from .conftest import REPO
@@ -110,6 +113,178 @@ def test_bad_model_arguments() -> None:
         vgg11(3, 10, alpha=float("nan"), seed=0)
     with pytest.raises(ValueError, match="image_size"):
         vgg11(3, 10, alpha=1.0, seed=0, image_size=28)
+
+
+# --------------------------------------------------------------------------- #
+# initialisation switches (mnist.init, init_scale, bias)
+# --------------------------------------------------------------------------- #
+def _ntk_parts(net: torch.nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Empirical tangent kernel (float64) of ``net`` at its current weights, per parameter: ``J_p J_p^T``.
+
+    Rows are ``(point, class)`` in row-major order; ``J_p`` is the Jacobian of
+    the flattened outputs in parameter ``p`` (torch.func.jacrev).
+    """
+    from torch.func import functional_call, jacrev
+
+    net = net.double()
+    params = {k: v.detach() for k, v in net.named_parameters()}
+    buffers = dict(net.named_buffers())
+    jac = jacrev(lambda p: functional_call(net, (p, buffers), (x,)).reshape(-1))(params)
+    return {k: (j.reshape(j.shape[0], -1) @ j.reshape(j.shape[0], -1).T) for k, j in jac.items()}
+
+
+def _ntk(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The tangent kernel ``J J^T`` in all parameters, ``[N C, N C]``."""
+    return sum(_ntk_parts(net, x).values())  # type: ignore[return-value]
+
+
+def _ntk_expectation(x: torch.Tensor, width: int, n_classes: int) -> dict[str, torch.Tensor]:
+    """E over He-normal w0 of the depth-2 net's tangent kernel per layer (arc-cosine kernels), any width.
+
+    Output layer (``3.weight``): ``width E[relu(w.x) relu(w.x')]`` with ``w ~ N(0, 2/n_in I)``
+    (= ``(2 width / n_in) |x||x'| (sin t + (pi - t) cos t) / (2 pi)``); hidden layer (``1.weight``):
+    ``width E[a^2] P(w.x > 0, w.x' > 0) x.x'`` with ``E[a^2] = 2/width``
+    (= ``2 (pi - t) / (2 pi) x.x'``); both the identity across classes.
+    """
+    n_in = x.shape[1]
+    nx = x.norm(dim=1)
+    cos = (x @ x.T / (nx[:, None] * nx[None])).clamp(-1.0, 1.0)
+    t = torch.arccos(cos)
+    out = (2.0 * width / n_in) * nx[:, None] * nx[None] * (torch.sin(t) + (math.pi - t) * cos) / (2 * math.pi)
+    hid = 2.0 * (math.pi - t) / (2 * math.pi) * (x @ x.T)
+    eye = torch.eye(n_classes, dtype=x.dtype)
+    return {"1.weight": torch.kron(hid, eye), "3.weight": torch.kron(out, eye)}
+
+
+def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a - b).norm() / b.norm())
+
+
+@pytest.mark.parametrize("init", ["he", "paired", "centred"])
+@pytest.mark.parametrize("bias", [False, True])
+def test_inits_scale_with_alpha_and_unbiased_ones_start_at_zero(init: str, bias: bool) -> None:
+    x = torch.randn(7, 1, 6, 6, generator=torch.Generator().manual_seed(1))
+    ref = mlp(36, 40, 10, 1.0, seed=3, init=init, bias=bias)
+    for alpha in (0.37, 3.0, 50.0):
+        net = mlp(36, 40, 10, alpha, seed=3, init=init, bias=bias)
+        for t0, t in zip(ref.state_dict().values(), net.state_dict().values()):
+            assert torch.equal(t, alpha * t0)  # every weight (and centred's frozen copy) = alpha * w0, bitwise
+        he = mlp(36, 40, 10, alpha, seed=3, bias=bias)
+        with torch.no_grad():
+            f, f_he = net(x), he(x)
+        scale = f_he.abs().max().item()
+        assert scale > 1e-3 * alpha**2
+        if init == "he":
+            if not bias:
+                torch.testing.assert_close(f, alpha**2 * ref(x).detach(), rtol=1e-4, atol=1e-5 * scale)
+            else:  # the output bias is of degree 1: not alpha-homogeneous
+                assert (f - alpha**2 * ref(x).detach()).abs().max().item() > 1e-4 * alpha**2
+        elif init == "paired":
+            assert f.abs().max().item() <= 1e-5 * scale  # f(alpha w0) = 0 up to float32 rounding
+            assert net.double()(x.double()).abs().max().item() <= 1e-13 * scale  # ... and float64 rounding
+        else:
+            assert torch.equal(f, torch.zeros_like(f))  # centred: exactly 0
+    # away from init (the same perturbation, scaled): f(alpha w) = alpha^2 f(w) for every bias-free init
+    if not bias:
+        gen = torch.Generator().manual_seed(9)
+        deltas = [0.1 * torch.randn(p.shape, generator=gen) for p in ref.parameters()]
+        for alpha in (0.37, 50.0):
+            net = mlp(36, 40, 10, alpha, seed=3, init=init)
+            r = mlp(36, 40, 10, 1.0, seed=3, init=init)
+            with torch.no_grad():
+                for p, q, d in zip(net.parameters(), r.parameters(), deltas):
+                    p.add_(alpha * d)
+                    q.add_(d)
+                torch.testing.assert_close(net(x), alpha**2 * r(x), rtol=1e-4, atol=1e-4 * alpha**2)
+
+
+def test_paired_structure_and_he_marginals() -> None:
+    net = mlp(784, 4000, 10, alpha=1.0, seed=0, init="paired")
+    w1, w2 = net[1].weight, net[3].weight
+    assert torch.equal(w1[:2000], w1[2000:]) and torch.equal(w2[:, :2000], -w2[:, 2000:])
+    assert abs(w1.std().item() / math.sqrt(2 / 784) - 1) < 0.01  # every weight still He-normal at width 4000
+    assert abs(w2.std().item() / math.sqrt(2 / 4000) - 1) < 0.05
+    b = mlp(784, 40, 10, alpha=2.0, seed=0, init="paired", bias=True)
+    assert torch.equal(b[1].bias[:20], b[1].bias[20:]) and torch.equal(b[3].bias, torch.zeros(10))
+    with pytest.raises(ValueError, match="even width"):
+        mlp(4, 3, 2, 1.0, 0, init="paired")
+    with pytest.raises(ValueError, match="init"):
+        mlp(4, 4, 2, 1.0, 0, init="zero")
+    with pytest.raises(ValueError, match="init_scale"):
+        mlp(4, 4, 2, 1.0, 0, init_scale="var")
+
+
+def test_init_scale_and_bias_switches() -> None:
+    std, var = mlp(784, 1000, 10, 1.0, seed=4), mlp(784, 1000, 10, 1.0, seed=4, init_scale="variance")
+    assert he_std(784) == math.sqrt(2 / 784) and he_std(784, "variance") == pytest.approx((2 / 784) ** 0.25, rel=1e-15)
+    for layer, fan in ((1, 784), (3, 1000)):
+        ratio = (2 / fan) ** 0.25 / math.sqrt(2 / fan)  # the same normal draws, other standard deviation
+        torch.testing.assert_close(var[layer].weight, std[layer].weight * ratio, rtol=1e-6, atol=0)
+        assert abs(var[layer].weight.var().item() / math.sqrt(2 / fan) - 1) < 0.05  # variance sqrt(2/n_in)
+    biased = mlp(784, 1000, 10, 3.0, seed=4, bias=True)
+    plain = mlp(784, 1000, 10, 3.0, seed=4)
+    assert torch.equal(biased[1].weight, plain[1].weight) and torch.equal(biased[3].weight, plain[3].weight)
+    assert biased[1].bias.abs().max().item() <= 3.0 / math.sqrt(784)  # PyTorch default U(+-1/sqrt(n_in)) x alpha
+    assert biased[3].bias.abs().max().item() <= 3.0 / math.sqrt(1000)
+    assert biased[1].bias.std().item() > 0.5 * 3.0 / math.sqrt(3 * 784)
+    assert plain[1].bias is None
+
+
+def test_tangent_kernels_at_init() -> None:
+    """The relations tested (K: the tangent kernel J J^T at init, float64):
+
+    1. paired, width 2h, exactly (any seed): K_paired = 2 K_half, K_half the kernel of the unpaired
+       net made of the first h units (same input and output weights): each pair adds two equal terms;
+    2. in expectation over w0, at the same width m: E K_paired(m) = E K_he(m) (every weight of both is
+       marginally He-normal at width m, so the constant is 1).  Checked per layer against the closed
+       form (arc-cosine kernels) at m = 20,000 at a fixed seed: relative Frobenius distance <= 6% for
+       each layer and each init (measured <= 3%); a kernel 25% off fails the check;
+    3. centred: K_centred = K_he at the same seed, exactly; 4. K(alpha) = alpha^2 K(1).
+    """
+    x = torch.randn(6, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    paired = mlp(5, 8, 3, 1.0, seed=2, init="paired")
+    half = mlp(5, 4, 3, 1.0, seed=0)
+    with torch.no_grad():
+        half[1].weight.copy_(paired[1].weight[:4])
+        half[3].weight.copy_(paired[3].weight[:, :4])
+    k_paired = _ntk(paired, x)
+    torch.testing.assert_close(k_paired, 2.0 * _ntk(half, x), rtol=1e-12, atol=0)
+    # (alpha w0 is rounded to float32 before the float64 kernel: agreement to ~1e-7)
+    torch.testing.assert_close(_ntk(mlp(5, 8, 3, 7.0, seed=2, init="paired"), x), 49.0 * k_paired, rtol=1e-6,
+                               atol=0)
+
+    m = 20000
+    expected = _ntk_expectation(x, m, 3)
+    for init in ("he", "paired"):
+        parts = _ntk_parts(mlp(5, m, 3, 1.0, seed=0, init=init), x)
+        for layer, want in expected.items():
+            assert _rel(parts[layer], want) <= 0.06, (init, layer, _rel(parts[layer], want))
+            assert _rel(0.75 * parts[layer], want) > 0.15  # the check has teeth
+
+    he = mlp(5, 40, 3, 2.0, seed=1)
+    k_c = _ntk(mlp(5, 40, 3, 2.0, seed=1, init="centred"), x)
+    torch.testing.assert_close(k_c, _ntk(he, x), rtol=1e-14, atol=0)
+    torch.testing.assert_close(_ntk(mlp(5, 40, 3, 1.0, seed=1), x) * 4.0, k_c, rtol=1e-12, atol=0)
+
+
+def test_centred_module_trains_resumes_and_freezes() -> None:
+    data = _data()
+    net = mlp(64, 32, 4, alpha=5.0, seed=0, init="centred")
+    frozen = {k: v.clone() for k, v in net.named_buffers()}
+    assert [n for n, _ in net.named_parameters()] == ["1.weight", "3.weight"]
+    res = train(net, data, TrainSpec(lr=0.01, batch_size=32, max_epochs=3, stop_at_fit=False, device="cpu",
+                                     progress=False))
+    assert len(res.records) == 3 and res.records["train_loss"].iloc[-1] < math.log(4)
+    assert all(torch.equal(v, dict(net.named_buffers())[k]) for k, v in frozen.items())  # w0 stays frozen
+    assert not torch.equal(net[1].weight, frozen["w0_1_weight"])
+    copy = mlp(64, 32, 4, alpha=1.0, seed=1, init="centred")
+    copy.load_state_dict(net.state_dict())  # checkpoints carry the frozen copy
+    x = data.test_x[:5]
+    assert torch.equal(copy(x), net(x))
+    out = output_layer_only(mlp(64, 32, 4, alpha=1.0, seed=0, init="centred"))
+    assert [p.requires_grad for p in out.parameters()] == [False, True] and output_layer(out) is out[3]
+    with pytest.raises(ValueError, match="Linear"):
+        centred(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3)))
 
 
 # --------------------------------------------------------------------------- #
@@ -355,4 +530,159 @@ def test_figures_draw_converged_and_mark_the_rest() -> None:
     fig = FIGURES["fig8"]({"cifar_curves": curves})
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert "alpha=0.5 (not converged)" in labels and "alpha=1" in labels and "output layer only" in labels
+    matplotlib.pyplot.close(fig)
+
+
+# --------------------------------------------------------------------------- #
+# init as a grid: planning, runs, selection
+# --------------------------------------------------------------------------- #
+def test_init_grid_planning_keeps_the_default_runs() -> None:
+    quick = _defaults()["mnist"]
+    paths = rd_plan.all_runs(quick, "results", "mnist")
+    assert len(paths) == 18 and not any("paired" in p or "centred" in p for p in paths)  # quick preset unchanged
+    assert rd_plan.selection_paths(quick, "results", "mnist")[0] == "results/realdata/mnist/select/full_a0.5_s0.csv"
+    params = rd_plan.run_params(quick)
+    assert not {"init", "init_scale", "bias"} & set(params) and "init" not in params["output_only"]
+    assert rd_plan.run_params({**quick, "init_scale": "variance", "bias": True})["init_scale"] == "variance"
+    both = _defaults({"mnist": {"init": ["he", "paired"]}})["mnist"]
+    points = rd_plan.selection_points(both)
+    assert len(points) == 2 * 4 + 1 and {i for m, _, _, i in points if m == "output"} == {"he"}
+    runs = rd_plan.all_runs(both, "results", "mnist")
+    assert len(runs) == 2 * 4 * 4 + 2 and "results/realdata/mnist/full/a50_c50_s0_paired.csv" in runs
+    assert "r/realdata/mnist/select/full_a50_s0_paired.csv" in rd_plan.selection_paths(both, "r", "mnist")
+    with pytest.raises(ValueError, match="even"):
+        check_section("mnist", _defaults({"mnist": {"init": ["paired"], "width": 501}})["mnist"])
+
+
+def test_run_training_and_selection_per_init(tmp_path: Path) -> None:
+    path = _prepared_file(tmp_path / "mnist.npz", (1, 8, 8))
+    cfg = _defaults({"mnist": {"width": 16, "validation": 40, "max_epochs": 2, "device": "cpu",
+                               "init_scale": "variance", "bias": True}})["mnist"]
+    tables = []
+    for init in ("he", "paired", "centred"):
+        for c in (0.1, 0.5):
+            df, params, res = run_training("mnist", cfg, "full", 2.0, c, 0, data_path=str(path), progress=False,
+                                           init=init)
+            assert (df["init"] == init).all() and params["init"] == init
+            assert (df["init_scale"] == "variance").all() and df["bias"].all()
+            tables.append(df)
+    chosen = select_learning_rates(run_summary(pd.concat(tables)))
+    assert len(chosen) == 6 and chosen.groupby("init")["selected"].sum().to_dict() == {"centred": 1, "he": 1,
+                                                                                          "paired": 1}
+    with pytest.raises(ValueError, match="init"):
+        build_model("cifar", _defaults()["cifar"], "full", 1.0, 0, (3, 32, 32), 10, init="paired")
+
+
+# --------------------------------------------------------------------------- #
+# binomial intervals, ablation claims and figure
+# --------------------------------------------------------------------------- #
+def test_binomial_ci_is_wilson() -> None:
+    from scipy.stats import binomtest
+
+    for k, n in ((14, 1000), (0, 164), (100, 164), (240, 10000)):
+        want = binomtest(k, n).proportion_ci(0.95, method="wilson")
+        assert binomial_ci(k, n) == pytest.approx((want.low, want.high), abs=1e-9)
+    err, lo, hi, n = pooled_test_error(pd.DataFrame({"test_error": [0.02, 0.03], "n_test": [1000, 1000]}))
+    assert (err, n) == (0.025, 2000) and lo < 0.025 < hi
+
+
+def _ablation_table(levels: dict[str, dict[float, float]], output_error: float = 0.027,
+                    unfit: tuple[tuple[str, float], ...] = ()) -> pd.DataFrame:
+    rows = []
+    for init, errors in levels.items():
+        for a, e in errors.items():
+            rows.append({"dataset": "mnist", "model": "full", "init": init, "alpha": a, "seed": 0, "lr_c": 1.0,
+                         "lr": 1.0 / a**2, "test_error": e, "val_error": e, "train_acc": 1.0, "train_loss": 1e-3,
+                         "epochs": 10, "converged": (init, a) not in unfit, "diverged": False, "selected": True,
+                         "n_test": 10000, "scale": "toy", "width": 1000, "init_scale": "std", "bias": False})
+    rows.append({**rows[0], "model": "output", "init": "he", "alpha": 1.0, "test_error": output_error,
+                 "train_acc": 0.98, "converged": True})
+    rows.append({**rows[0], "lr_c": 5.0, "test_error": 0.5, "selected": False})
+    return pd.DataFrame(rows)
+
+
+ABLATION_IDS = [f"mnist-ablation-{i}-{w}" for i in ("he", "paired") for w in ("small-alpha", "large-alpha",
+                                                                             "kernel-like")] \
+    + ["mnist-ablation-output-only"]
+
+
+def test_ablation_claims_flip_on_corrupted_tables() -> None:
+    th = {**_defaults()["mnist"]["claims"], **_defaults()["cifar"]["claims"]}
+    by_id = {c.claim_id: c for c in rd_claims.CLAIMS}
+    assert set(ABLATION_IDS) <= set(by_id) and all(by_id[i].tables == ("mnist_ablation",) for i in ABLATION_IDS)
+    paper = {0.5: 0.014, 2.0: 0.0145, 10.0: 0.02, 50.0: 0.024, 100.0: 0.0245}
+    good = _ablation_table({"he": paper, "paired": paper})
+    for cid in ABLATION_IDS:
+        m = by_id[cid].check({"mnist_ablation": good}, th)
+        assert m.reproduced, (cid, m)
+        assert "toy" in m.detail and "95% CI" in m.detail
+    m = by_id["mnist-ablation-paired-large-alpha"].check({"mnist_ablation": good}, th)
+    assert m.value == pytest.approx(2.425)
+    # corrupted inputs flip each verdict
+    worse = {**paper, 50.0: 0.055, 100.0: 0.06}  # large alpha far above 2.4% ...
+    better = {**paper, 50.0: 0.015, 100.0: 0.015}  # ... or far below the kernel proxy
+    small_bad = {**paper, 0.5: 0.03, 2.0: 0.03}
+    cases = {
+        "mnist-ablation-he-small-alpha": _ablation_table({"he": small_bad, "paired": paper}),
+        "mnist-ablation-paired-small-alpha": _ablation_table({"he": paper, "paired": small_bad}),
+        "mnist-ablation-he-large-alpha": _ablation_table({"he": worse, "paired": paper}),
+        "mnist-ablation-paired-large-alpha": _ablation_table({"he": paper, "paired": better}),
+        "mnist-ablation-he-kernel-like": _ablation_table({"he": better, "paired": paper}),
+        "mnist-ablation-paired-kernel-like": _ablation_table({"he": paper, "paired": better}),
+        "mnist-ablation-output-only": _ablation_table({"he": paper, "paired": paper}, output_error=0.04),
+    }
+    for cid, table in cases.items():
+        assert not by_id[cid].check({"mnist_ablation": table}, th).reproduced, cid
+        others = [o for o in ABLATION_IDS if o != cid and not (o.endswith("kernel-like") or cid.endswith("only"))
+                  and o.split("-")[2] != cid.split("-")[2]]
+        assert all(by_id[o].check({"mnist_ablation": table}, th).reproduced for o in others), cid
+    # non-converged runs never count: an unfitted large alpha leaves no measurement
+    unfit = _ablation_table({"he": paper, "paired": paper}, unfit=(("he", 50.0), ("he", 100.0)))
+    m = by_id["mnist-ablation-he-large-alpha"].check({"mnist_ablation": unfit}, th)
+    assert not m.reproduced and math.isnan(m.value) and "not converged" in m.detail
+    assert not by_id["mnist-ablation-he-kernel-like"].check({"mnist_ablation": unfit}, th).reproduced
+    assert by_id["mnist-ablation-paired-large-alpha"].check({"mnist_ablation": unfit}, th).reproduced
+    # without the table (the quick preset) the rows are "not run"; the paper's claims read init he only
+    ledger = build_ledger({"mnist": good}, th, rd_claims.CLAIMS).set_index("claim_id")
+    assert (ledger.loc[ABLATION_IDS, "verdict"] == NOT_RUN).all()
+    mixed = _ablation_table({"he": paper, "paired": {0.5: 0.05, 50.0: 0.01}})
+    assert by_id["mnist-small-alpha-better"].check({"mnist": mixed}, th).value == pytest.approx(
+        100 * (0.024 + 0.0245) / 2 - 100 * (0.014 + 0.0145) / 2)
+
+
+def test_cifar_details_carry_binomial_intervals() -> None:
+    th = {**_defaults()["mnist"]["claims"], **_defaults()["cifar"]["claims"]}
+    table = _table({0.8: 0.6, 1.25: 0.7}, output_error=0.74).assign(dataset="cifar", n_test=164)
+    by_id = {c.claim_id: c for c in rd_claims.CLAIMS}
+    m = by_id["cifar-small-alpha-better"].check({"cifar": table}, th)
+    lo, hi = binomial_ci(round(0.6 * 164), 164)
+    assert m.reproduced and f"60.00% [95% CI {100 * lo:.1f}-{100 * hi:.1f}%, 164 test images]" in m.detail
+    m = by_id["cifar-large-alpha-kernel-like"].check({"cifar": table}, th)
+    assert m.detail.count("95% CI") == 2
+    verdicts = build_ledger({"cifar": table}, th, rd_claims.CLAIMS).set_index("claim_id")["verdict"]
+    assert verdicts["cifar-small-alpha-better"] == REPRODUCED
+    assert verdicts["cifar-large-alpha-kernel-like"] == (REPRODUCED if m.reproduced else NOT_REPRODUCED)
+    # MNIST details are unchanged (no interval there)
+    assert "95% CI" not in by_id["mnist-small-alpha-better"].check({"mnist": _table({0.5: 0.01, 50.0: 0.02}, 0.03)},
+                                                                  th).detail
+
+
+def test_fig6c_ablation_draws_lines_per_init_and_marks_the_rest() -> None:
+    paper = {0.5: 0.014, 2.0: 0.0145, 50.0: 0.024, 100.0: 0.0245}
+    table = _ablation_table({"he": paper, "paired": paper}, unfit=(("he", 100.0),))
+    fig = FIGURES["fig6c_ablation"]({"mnist_ablation": table})
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "all layers, init he" in labels and "all layers, init paired" in labels
+    assert "not converged, init he" in labels and any(s.startswith("output layer only, init he") for s in labels)
+    assert sum(s.startswith("paper:") for s in labels) == 3
+    he_line = next(c for c in ax.containers if c.get_label() == "all layers, init he")
+    assert list(he_line.lines[0].get_xdata()) == [0.5, 2.0, 50.0]  # the unfitted alpha = 100 is not on the line
+    assert he_line.has_yerr
+    assert any("Wilson 95%" in t.get_text() for t in fig.texts) and any("toy" in t.get_text() for t in fig.texts)
+    matplotlib.pyplot.close(fig)
+    # Figure 6(c) keeps to the paper's init
+    fig = FIGURES["fig6c"]({"mnist": table})
+    line = fig.axes[0].containers[0]
+    assert list(line.lines[0].get_xdata()) == [0.5, 2.0, 50.0]
     matplotlib.pyplot.close(fig)

@@ -36,6 +36,7 @@ __all__ = [
     "all_claims",
     "check_config",
     "claim_thresholds",
+    "column_descriptions",
     "experiment_of_figure",
     "experiments",
     "figure_function",
@@ -116,6 +117,28 @@ def figure_function(name: str) -> Callable[..., Any]:
 def rule_files() -> list[str]:
     """Every experiment's Snakemake rule files, in experiment order (the Snakefile includes them)."""
     return [path for exp in experiments() for path in exp.rules]
+
+
+def column_descriptions() -> dict[str, dict[str, str]]:
+    """Table -> column -> meaning and unit, from every experiment's ``columns`` module."""
+    out: dict[str, dict[str, str]] = {}
+    for exp in experiments():
+        out.update(importlib.import_module(exp.columns).COLUMNS)
+    out["claims"] = dict(LEDGER_COLUMNS)
+    return out
+
+
+LEDGER_COLUMNS: dict[str, str] = {
+    "claim_id": "stable identifier of the claim",
+    "source": "where the paper makes the claim (section, figure, theorem)",
+    "claim": "the claim, in words",
+    "quantity": "what was measured to check it",
+    "value": "the measured value (NaN when not run)",
+    "threshold": "the criterion the value is held to (thresholds from config claims:)",
+    "verdict": "reproduced, not reproduced, or not run (its tables were not built)",
+    "detail": "how the value was computed and what it was computed from",
+}
+"""Columns of ``results/claims.csv``."""
 
 
 def all_claims() -> list[Claim]:

@@ -24,8 +24,9 @@ class Experiment:
     ledger thresholds; ``order`` places the experiment in the ledger (paper
     order); ``rules`` are its Snakemake rule files (default
     ``rules/<name>.smk``), included by the Snakefile in that order.  ``plots`` and ``claims`` name the modules holding ``FIGURES``
-    and ``CLAIMS``; they are imported only when a figure is drawn or the
-    ledger is built.
+    and ``CLAIMS``, ``columns`` the one holding ``COLUMNS`` (meaning and unit
+    of every column, for ``results/datapackage.json``); they are imported
+    only when needed.
     """
 
     name: str
@@ -37,6 +38,7 @@ class Experiment:
     rules: tuple[str, ...] = ()
     plots: str = field(default="")
     claims: str = field(default="")
+    columns: str = field(default="")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tables", MappingProxyType(dict(self.tables)))
@@ -52,3 +54,4 @@ class Experiment:
         base = f"kr.experiments.{self.name}"
         object.__setattr__(self, "plots", self.plots or f"{base}.plots")
         object.__setattr__(self, "claims", self.claims or f"{base}.claims")
+        object.__setattr__(self, "columns", self.columns or f"{base}.columns")

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kr.devices import check_device
+
 SECTION = "diagonal"
 
 
@@ -99,7 +101,7 @@ class GDSpec:
     def from_config(cls, gd: Mapping[str, Any]) -> GDSpec:
         lr = None if gd["lr"] is None else _positive(gd["lr"], "gd", "lr")
         return cls(lr=lr, max_steps=_int(gd["max_steps"], "gd", "max_steps"),
-                   tol=_positive(gd["tol"], "gd", "tol"), device=str(gd["device"]))
+                   tol=_positive(gd["tol"], "gd", "tol"), device=check_device(str(gd["device"]), _key("gd", "device")))
 
     def parameters(self) -> dict[str, Any]:
         """Header entries ``gd_<key>``."""

@@ -194,11 +194,13 @@ def gd_rows(
     progress: bool = False,
 ) -> pd.DataFrame:
     """Plain GD at the given alphas (one batched run), with the same metrics."""
+    from kr.devices import resolve_device
     from kr.experiments.diagonal.flow import diagonal_gd
 
+    device = resolve_device(gd.device)  # auto -> cuda or cpu, on the machine running the job
     res = diagonal_gd(
         problem.X, problem.y, list(map(float, alphas)), D=D, lr=gd.lr,
-        max_steps=gd.max_steps, tol=gd.tol, device=gd.device, progress=progress,
+        max_steps=gd.max_steps, tol=gd.tol, device=device, progress=progress,
     )
     rows = []
     for i, alpha in enumerate(alphas):
@@ -213,7 +215,7 @@ def gd_rows(
                 "converged": bool(res.converged[i]),
                 "iterations": int(res.steps[i]),
                 "lr": float(res.lr[i]),
-                "device": gd.device,
+                "device": device,
             }
         )
     return pd.DataFrame(rows)

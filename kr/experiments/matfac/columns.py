@@ -1,0 +1,75 @@
+"""Meaning and unit of every column of this experiment's result tables (results/datapackage.json)."""
+
+COLUMNS: dict[str, dict[str, str]] = {
+    "matfac_grid": {
+        "simulator": "how GD on (U, V) was run: direct (torch GD on U, V, the paper's), lifted (same iterates on "
+                     "Mbar = W W^T) or flow (gradient flow)",
+        "k": "width k of the factors U, V in R^{d x k} (Figure 5's rows)",
+        "alpha": "initialisation scale: U(0), V(0) have i.i.d. N(0, alpha^2) entries",
+        "alpha2k": "alpha^2 k = sigma sqrt(k), the scale of Figure 5 (transition at about 1)",
+        "sigma": "sigma = alpha^2 sqrt(k), the magnitude of M(0) = U(0) V(0)^T (Section 6)",
+        "seed": "seed of the problem (Y*, observed entries) and of the normals of U(0), V(0)",
+        "d": "size d of the d x d matrices Y* and M",
+        "N": "number of observed entries of Y*",
+        "excess_nuclear": "excess nuclear norm ||M_alpha,k||_* - ||Y*||_* of the final M (Figure 5, left)",
+        "relative_excess_nuclear": "excess_nuclear / ||Y*||_*",
+        "kernel_excess_nuclear": "excess nuclear norm of the kernel prediction: M(0) with the observed entries set "
+                                 "to y (argmin ||M - M(0)||_F)",
+        "normalised_excess": "excess_nuclear / kernel_excess_nuclear: 0 at the rich limit, 1 at the kernel prediction",
+        "rms_unobserved_movement": "RMS of M - M(0) over the unobserved entries (Figure 5, right; 0 in the kernel "
+                                   "regime)",
+        "rms_observed_movement": "RMS of M - M(0) over the observed entries",
+        "movement_ratio": "rms_unobserved_movement / rms_observed_movement",
+        "rms_recovery_error": "RMS of M - Y* over the unobserved entries",
+        "train_loss": "final loss L(M) = sum_n (M_{i_n j_n} - y_n)^2 over the observed entries",
+        "nuclear_norm": "||M||_* of the final M",
+        "nuclear_norm_Y": "||Y*||_* of the rank-1 ground truth",
+        "M0_rms": "RMS of the entries of M(0) = U(0) V(0)^T",
+        "steps": "GD steps taken (direct, lifted), or right-hand-side evaluations of the ODE solver (flow)",
+        "flow_time": "flow time reached: steps * lr for GD, the ODE time for flow",
+        "lr": "GD step size (lr, or lr_scale / (||Mbar(0)||_op + ||y||)); 0 for flow",
+        "loss_tol": "stopping tolerance on L: loss_rtol ||y||^2",
+        "diverged": "whether the loss became non-finite (or, for GD, exceeded 1e8 (L(0) + ||y||^2))",
+        "device": "device of the run (cpu or cuda for direct; cpu for lifted and flow)",
+        "wall_time_s": "wall-clock time of the run [s]",
+        "max_abs_dev_lifted": "direct rows: max |M_direct - M_lifted| after the same number of steps (simulator "
+                              "cross-check); NaN otherwise",
+        "rel_dev_lifted": "max_abs_dev_lifted / max |M_lifted|; NaN for lifted and flow",
+        "converged": "whether the run reached L <= loss_tol within max_steps (GD) or flow_t_max (flow)",
+        "role": "grid: a cell of the Figure 5 heatmap (the configured simulator); crosscheck: an extra point",
+        "ref_nuclear_norm_Y": "||Y*||_* (this seed's reference job)",
+        "ref_min_nuclear_norm": "||M||_* of the min-nuclear-norm completion (cvxpy SDP), the conjectured rich limit",
+        "ref_min_nuclear_excess": "excess nuclear norm of the min-nuclear-norm completion (0 when it recovers Y*)",
+        "ref_min_nuclear_rms_recovery_error": "RMS of M - Y* over the unobserved entries, min-nuclear-norm completion",
+        "ref_min_frobenius_excess_nuclear": "excess nuclear norm of the min-Frobenius completion (zeros on the "
+                                            "unobserved entries)",
+        "ref_min_frobenius_rms_recovery_error": "RMS of M - Y* over the unobserved entries, min-Frobenius completion",
+        "ref_nuclear_method": "solver of the min-nuclear SDP (cvxpy:CLARABEL or cvxpy:SCS)",
+        "ref_nuclear_status": "cvxpy status of the min-nuclear solve",
+        "ref_frobenius_status": "cvxpy status of the min-Frobenius solve",
+        "ref_wall_time_s": "wall-clock time of both reference solves [s]",
+        "ref_converged": "whether both reference solves converged (optimal, or optimal_inaccurate with the "
+                         "constraints met to 1e-6 relative)",
+    },
+    "matfac_theorem4": {
+        "mu": "mu of Theorem 4 (mu^2 = sigma sqrt(k) / 2 = alpha^2 k / 2); the predicted limit is argmin Q_mu",
+        "k": "width k of the factors U, V in R^{d x k}",
+        "alpha": "initialisation scale sqrt(2 mu^2 / k): U(0), V(0) have i.i.d. N(0, alpha^2) entries",
+        "sigma": "sigma = alpha^2 sqrt(k) = 2 mu^2 / sqrt(k), the magnitude of M(0) (-> 0 as k grows)",
+        "alpha2k": "alpha^2 k = 2 mu^2, the scale of the lifted Mbar(0)",
+        "seed": "seed of the diagonal sensing problem (X, beta*) and of U(0), V(0)",
+        "d": "size d of the d x d matrix M",
+        "N": "number of diagonal measurements (N < d)",
+        "rel_gap": "||diag(M_inf) - beta_Q|| / ||beta_Q||, beta_Q = argmin Q_mu s.t. X beta = y: Theorem 4's "
+                   "check (-> 0 as k -> inf)",
+        "max_abs_gap": "max_i |diag(M_inf)_i - (beta_Q)_i|",
+        "init_diag_deviation": "max |Mbar(0) / (alpha^2 k) - I|: distance of the lifted initialisation from its "
+                               "k -> inf limit",
+        "train_loss": "final loss L = ||X diag(M) - y||^2 of the flow",
+        "flow_time": "gradient-flow time at which the flow stopped (L <= loss_rtol ||y||^2, or the time cap)",
+        "rhs_evaluations": "right-hand-side evaluations of the DOP853 ODE solver",
+        "min_Q_converged": "whether the Newton solve of min Q_mu (D = 2, alpha = mu) converged",
+        "wall_time_s": "wall-clock time of the flow [s]",
+        "converged": "whether the flow reached L <= loss_rtol ||y||^2 before flow_t_max and min Q_mu converged",
+    },
+}
