@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup figures test lint report clean-results
+.PHONY: setup figures test lint report clean-results test-slurm
 
 setup: $(STAMP)
 
@@ -33,5 +33,13 @@ report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) figures
 	$(BIN)/snakemake --report results/report.zip figures
 
+# Every result the workflow writes: all of results/ (tables, figures, ledger,
+# logs, benchmarks, per-point files of every experiment, prepared data,
+# training checkpoints, report) except the tracked results/README.md.  Leaves
+# downloads (datasets/) and Snakemake's own .snakemake/.
 clean-results:
-	rm -rf results/tables results/figures results/claims.csv results/claims.md results/logs results/benchmarks
+	find results -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
+
+# Only the SLURM end-to-end test (tests/slurm/, needs a cluster: tests/slurm/local_cluster.sh).
+test-slurm: $(STAMP)
+	KR_REQUIRE_SLURM=$${KR_REQUIRE_SLURM:-1} $(BIN)/python -m pytest -m slurm tests/slurm

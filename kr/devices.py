@@ -48,11 +48,13 @@ def resolve_device(device: str) -> str:
 def gpu_resource(device: str) -> int:
     """The ``gpu`` resource of a job: 1 for ``cuda``, and for ``auto`` where an NVIDIA GPU is visible.
 
-    On a cluster, a site that wants ``auto`` jobs on GPU nodes sets the
-    device to ``cuda`` in its preset (the login node planning the workflow
-    may have no GPU).
+    On a cluster the login node planning the workflow may have no GPU while
+    the compute nodes do: ``KR_GPU_NODES=1`` in the environment makes every
+    ``auto`` job ask for a GPU (docs/slurm.md).
     """
     check_device(device)
+    if device == "auto" and os.environ.get("KR_GPU_NODES") == "1":
+        return 1
     if device == "auto":
         return int(os.path.exists(os.path.join(os.sep, "dev", "nvidiactl")) or shutil.which("nvidia-smi") is not None)
     return int(device == "cuda")

@@ -34,7 +34,30 @@ def _stop_on_config_error(err):
     sys.exit(2)
 
 
-_LOCAL = workflow.local_exec and not workflow.remote_exec  # jobs run on this machine
+def _jobs_run_elsewhere():
+    """A cluster run: --executor (or a --profile naming one) other than local, or KR_GPU_NODES=1.
+
+    (workflow.local_exec is not yet known while the Snakefile is parsed.)
+    """
+    argv = sys.argv[1:]
+    executor = None
+    for i, arg in enumerate(argv):
+        if arg in ("--executor", "-e") and i + 1 < len(argv):
+            executor = argv[i + 1]
+        elif arg.startswith("--executor="):
+            executor = arg.split("=", 1)[1]
+        elif arg == "--profile" and i + 1 < len(argv) and executor is None:
+            path = os.path.join(argv[i + 1], "config.yaml")
+            if os.path.isfile(path):
+                with open(path) as fh:
+                    text = fh.read()
+                executor = next((line.split(":", 1)[1].strip().strip("'\"") for line in text.splitlines()
+                                 if line.startswith("executor:")), None)
+    return (executor not in (None, "local", "dryrun", "touch")) or os.environ.get("KR_GPU_NODES") == "1"
+
+
+# jobs run on this machine: only then are its devices checked at start-up
+_LOCAL = workflow.local_exec and not workflow.remote_exec and not _jobs_run_elsewhere()
 try:
     with open(os.path.join(workflow.basedir, "schemas", "config.schema.yaml")) as _fh:
         _check_config(config, yaml.safe_load(_fh), local=_LOCAL)

@@ -60,14 +60,11 @@ def check_section(name: str, section: Mapping[str, Any]) -> None:
                              f"(hidden units come in pairs), got {s.get('width')}")
 
 def gpu_resource(section: Mapping[str, Any]) -> int:
-    """The `gpu` resource of a training job: 1 for device cuda, and for auto on a machine showing an NVIDIA GPU."""
-    import os
-    import shutil
+    """The `gpu` resource of a training job (:func:`kr.devices.gpu_resource` of its device)."""
+    from kr.devices import gpu_resource as _gpu
 
-    device = section["device"]
-    if device == "auto":
-        return int(os.path.exists(os.path.join(os.sep, "dev", "nvidiactl")) or shutil.which("nvidia-smi") is not None)
-    return int(device == "cuda")
+    return _gpu(str(section["device"]))
+
 
 def inits(section: Mapping[str, Any]) -> list[str]:
     """The initialisations of a (model) section's grid: ``init`` as a list (absent: ``["he"]``).
