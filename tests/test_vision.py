@@ -373,6 +373,24 @@ def test_checkpoint_resume_identical_to_uninterrupted(tmp_path: Path) -> None:
     assert other.resumed_from == 0
 
 
+def test_truncated_checkpoint_is_moved_aside_and_the_run_restarts(tmp_path: Path, caplog) -> None:
+    """A checkpoint cut short (torch's raw zip error) is moved aside with a warning; the run starts afresh."""
+    data = _data()
+    spec = TrainSpec(lr=0.05, batch_size=16, max_epochs=4, stop_at_fit=False, checkpoint_every=2, device="cpu",
+                     progress=False)
+    ckpt = tmp_path / "run.pt"
+    train(mlp(64, 32, 4, alpha=2.0, seed=0), data, spec, checkpoint=ckpt)
+    body = ckpt.read_bytes()
+    ckpt.write_bytes(body[: len(body) // 2])
+    with caplog.at_level("WARNING"):
+        again = train(mlp(64, 32, 4, alpha=2.0, seed=0), data, spec, checkpoint=ckpt)
+    assert again.resumed_from == 0
+    assert (tmp_path / "run.pt.corrupt").read_bytes() == body[: len(body) // 2]
+    assert any("unreadable" in r.getMessage() and "run.pt" in r.getMessage() for r in caplog.records)
+    fresh = train(mlp(64, 32, 4, alpha=2.0, seed=0), data, spec)
+    pd.testing.assert_frame_equal(fresh.records.drop(columns="elapsed_s"), again.records.drop(columns="elapsed_s"))
+
+
 def test_resume_after_kill(tmp_path: Path) -> None:
     """A process killed by SIGKILL after checkpoint 3 resumes to the uninterrupted result."""
     arrays = _prepared_file(tmp_path / "mnist.npz", (1, 8, 8))

@@ -273,8 +273,15 @@ def _load_checkpoint(path: Path, fingerprint: Mapping[str, Any]) -> dict[str, An
 
     if not path.exists():
         return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if state.get("fingerprint") != dict(fingerprint):
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # a truncated or corrupt file (zip / unpickling errors): move it aside, start afresh
+        aside = path.with_name(path.name + ".corrupt")
+        os.replace(path, aside)
+        log.warning("checkpoint %s is unreadable (%s: %s); moved it to %s and starting the run from scratch",
+                    path, type(err).__name__, err, aside.name)
+        return None
+    if not isinstance(state, dict) or state.get("fingerprint") != dict(fingerprint):
         log.warning("checkpoint %s was written for another run; starting afresh", path)
         return None
     return state
