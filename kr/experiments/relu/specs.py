@@ -87,6 +87,17 @@ def _numbers(value: Any, *path: str) -> tuple[float, ...]:
     return tuple(float(v) for v in value)
 
 
+
+def _gd_settings(sec: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The GD settings Figures 6 and 7 share: step, its Gauss-Newton cap, tolerance, step cap, check period."""
+    return {
+        "lr": _positive(sec["lr"], name, "lr"),
+        "lr_gn_fraction": _fraction(sec["lr_gn_fraction"], name, "lr_gn_fraction"),
+        "tol": _positive(sec["tol"], name, "tol"),
+        "max_steps": _int(sec["max_steps"], name, "max_steps"),
+        "check_every": _int(sec["check_every"], name, "check_every"),
+    }
+
 @dataclass(frozen=True)
 class AlphaGrid:
     """A grid of initialisation scales: explicit ``values`` or ``num`` log-spaced from 10^start to 10^stop."""
@@ -153,11 +164,7 @@ class Fig6Spec:
             teacher_hidden=_int(f6["teacher_hidden"], "fig6", "teacher_hidden"),
             data_seed=_int(f6["data_seed"], "fig6", "data_seed", minimum=0),
             alpha_D=AlphaGrid.from_config(f6["alpha_D"], "fig6", "alpha_D"),
-            lr=_positive(f6["lr"], "fig6", "lr"),
-            lr_gn_fraction=_fraction(f6["lr_gn_fraction"], "fig6", "lr_gn_fraction"),
-            tol=_positive(f6["tol"], "fig6", "tol"),
-            max_steps=_int(f6["max_steps"], "fig6", "max_steps"),
-            check_every=_int(f6["check_every"], "fig6", "check_every"),
+            **_gd_settings(f6, "fig6"),
             dtype=_dtype(f6["dtype"]),
         )
 
@@ -216,11 +223,7 @@ class Fig7Spec:
             x=x,
             y=y,
             alpha=AlphaGrid.from_config(f7["alpha"], "fig7", "alpha"),
-            lr=_positive(f7["lr"], "fig7", "lr"),
-            lr_gn_fraction=_fraction(f7["lr_gn_fraction"], "fig7", "lr_gn_fraction"),
-            tol=_positive(f7["tol"], "fig7", "tol"),
-            max_steps=_int(f7["max_steps"], "fig7", "max_steps"),
-            check_every=_int(f7["check_every"], "fig7", "check_every"),
+            **_gd_settings(f7, "fig7"),
             grid_points=_int(f7["grid_points"], "fig7", "grid_points", minimum=2),
             grid_margin=_positive(f7["grid_margin"], "fig7", "grid_margin", allow_zero=True),
             dtype=_dtype(f7["dtype"]),
