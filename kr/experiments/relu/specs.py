@@ -87,7 +87,6 @@ def _numbers(value: Any, *path: str) -> tuple[float, ...]:
     return tuple(float(v) for v in value)
 
 
-
 def _gd_settings(sec: Mapping[str, Any], name: str) -> dict[str, Any]:
     """The GD settings Figures 6 and 7 share: step, its Gauss-Newton cap, tolerance, step cap, check period."""
     return {
