@@ -1,11 +1,16 @@
 # Matrix factorisation, width vs scale (Section 6, Figure 5, Theorem 4).
-# Job granularity: one job per (simulator, k, alpha, seed) point, all from rule
-# matfac_point with a simulator wildcard (lifted GD on CPU; direct GD in torch,
-# on a GPU when matfac.device is cuda; the flow limit on CPU); cvxpy references
-# per seed; Theorem 4 per seed (all (mu, k) pairs of a seed in one job: each
-# flow takes ~0.05 s, far below the ~0.7 s job cost).  Each job's params hold
-# only the settings it uses (kr.experiments.matfac.plan), never the ledger
-# thresholds of matfac.claims.
+# Job granularity: the lifted grid in batch jobs, rule matfac_batch, one per
+# (seed, chunk) of at most matfac.batch_size (k, alpha) points dealt
+# round-robin (exact lifted GD of the whole chunk as one [B, 2d, 2d] stack;
+# bitwise the per-point runs, docs/matfac.md); the cross-check points (and a
+# grid run with simulator: direct) one job per (simulator, k, alpha, seed)
+# point from rule matfac_point with a simulator wildcard (lifted GD on CPU;
+# direct GD in torch, on a GPU when matfac.device is cuda: the natural unit for
+# GPU work; the flow limit on CPU); cvxpy references per seed; Theorem 4 per
+# seed (all (mu, k) pairs of a seed in one job: each flow takes ~0.05 s, far
+# below the ~0.7 s job cost).  Each job's params hold only the settings it
+# uses (kr.experiments.matfac.plan), never the ledger thresholds of
+# matfac.claims.
 
 
 from kr.experiments.matfac import plan as matfac_plan
@@ -26,6 +31,26 @@ rule matfac_refs:
         "../envs/theory.yaml"
     script:
         "../scripts/matfac_refs.py"
+
+
+rule matfac_batch:
+    """A chunk of one seed's Figure 5 grid by exact lifted GD, all its (k, alpha) points at once (one
+    [B, 2d, 2d] stack, each point stopping on its own): one row per point, as rule matfac_point's."""
+    wildcard_constraints:
+        chunk=r"[0-9]+",
+    output:
+        f"{RESULTS}/matfac/lifted_batch/s{{seed}}_c{{chunk}}.csv",
+    params:
+        spec=matfac_plan.point_params(config["matfac"], "lifted"),
+        points=lambda w: matfac_plan.batch_points(config["matfac"], int(w.seed), int(w.chunk)),
+    log:
+        f"{RESULTS}/logs/matfac_batch/s{{seed}}_c{{chunk}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/matfac_batch/s{{seed}}_c{{chunk}}.tsv"
+    conda:
+        "../envs/theory.yaml"
+    script:
+        "../scripts/matfac_batch.py"
 
 
 rule matfac_point:
@@ -71,7 +96,7 @@ rule matfac_theorem4:
 rule matfac_aggregate:
     """Tables matfac_grid (grid + cross-check rows, with references) and matfac_theorem4."""
     input:
-        points=matfac_plan.point_tables(config["matfac"], RESULTS),
+        points=matfac_plan.batch_tables(config["matfac"], RESULTS) + matfac_plan.point_tables(config["matfac"], RESULTS),
         refs=expand(f"{RESULTS}/matfac/refs/s{{seed}}.csv", seed=matfac_plan.seeds(config["matfac"])),
         theorem4=expand(f"{RESULTS}/matfac/theorem4/s{{seed}}.csv", seed=config["matfac"]["theorem4"]["seeds"]),
     output:

@@ -15,9 +15,17 @@ from kr.experiments.matfac.problems import (
     make_completion_problem,
     make_diagonal_problem,
 )
-from kr.experiments.matfac.simulators import auto_lr, direct_gd, init_factors, lifted_flow, lifted_gd, lifted_init
+from kr.experiments.matfac.simulators import (
+    auto_lr,
+    direct_gd,
+    init_factors,
+    lifted_flow,
+    lifted_gd,
+    lifted_gd_batch,
+    lifted_init,
+)
 from kr.experiments.matfac.specs import PointSpec, Theorem4Spec
-from kr.experiments.matfac.tables import run_point, theorem4_rows
+from kr.experiments.matfac.tables import run_point, run_points, theorem4_rows
 from kr.reference import min_Q
 
 SPEC = {"d": 10, "N": 60, "lr": None, "lr_scale": 0.01, "loss_rtol": 1e-6, "max_steps": 200000,
@@ -44,6 +52,73 @@ def test_lifted_gd_equals_direct_gd(k: int) -> None:
     assert np.max(np.abs(a.M - U @ V.T)) > 0.5
     # the diagonal blocks are U U^T and V V^T of the direct iterate's factors (checked via M = U V^T above)
     assert a.Mbar is not None and np.allclose(a.Mbar, a.Mbar.T)
+
+
+def test_lifted_gd_batch_is_bitwise_per_point_lifted_gd() -> None:
+    """Batched lifted GD gives every point what lifted_gd gives it alone, bit for bit, whatever stops it.
+
+    Seven points of one problem with their own widths, scales, steps and caps: converged at different
+    steps (one before its first step), one diverging, two at their step cap, one at a cap that is not a
+    check step; each keeps stepping until it stops and is frozen from then on.
+    """
+    p = make_completion_problem(10, 60, seed=0)
+    tol = 1e-6 * float(p.y @ p.y)
+    points = [(10, 0.001), (10, 0.1), (100, 0.01), (1000, 0.03), (10000, 0.3), (100, 0.3), (10, 0.003), (50, 0.02)]
+    Mbar0 = np.stack([lifted_init(*init_factors(10, k, a, seed=0)) for k, a in points])
+    lrs = [auto_lr(p, M, 0.01) for M in Mbar0]
+    lrs[5] = 0.2                          # diverges within ten steps
+    caps = [200000] * len(points)
+    caps[6] = 1000                        # hits its cap (a check step) before converging (at 1410)
+    caps[7] = 1234                        # hits a cap that is not a check step
+    tols = [tol] * len(points)
+    tols[4] = 1e3 * float(p.y @ p.y)      # converged at step 0
+    with np.errstate(over="ignore", invalid="ignore"):  # the diverging point overflows, alone or batched
+        runs = lifted_gd_batch(p, Mbar0, lr=lrs, max_steps=caps, tol=tols, check_every=10)
+        singles = [lifted_gd(p, Mbar0[i], lr=lrs[i], max_steps=caps[i], tol=tols[i], check_every=10)
+                   for i in range(len(points))]
+    for i, (run, one) in enumerate(zip(runs, singles)):
+        assert (run.steps, run.converged, run.diverged, run.lr, run.t) == \
+            (one.steps, one.converged, one.diverged, one.lr, one.t), points[i]
+        assert np.array_equal(run.M, one.M, equal_nan=True) and np.array_equal(run.Mbar, one.Mbar, equal_nan=True)
+        assert run.loss == one.loss or (np.isnan(run.loss) and np.isnan(one.loss))
+    steps = [r.steps for r in runs]
+    assert len(set(steps)) == len(steps)  # every point stopped at its own step
+    assert steps[4] == 0 and runs[5].diverged and steps[6] == 1000 and steps[7] == 1234
+    assert not runs[6].converged and not runs[7].converged
+    assert sum(r.converged for r in runs) == 5
+    assert all(r.wall_time_s >= 0 for r in runs)
+    assert runs[1].wall_time_s > runs[4].wall_time_s  # the longest run holds the largest share of the time
+
+
+def test_lifted_gd_batch_rejects_bad_inputs() -> None:
+    p = make_completion_problem(4, 8, seed=0)
+    Mb = np.stack([np.eye(8)] * 2)
+    with pytest.raises(ValueError, match="Mbar0"):
+        lifted_gd_batch(p, np.eye(8), lr=0.1, max_steps=10, tol=0.0)
+    with pytest.raises(ValueError, match="lr must be a number or one value per point"):
+        lifted_gd_batch(p, Mb, lr=[0.1, 0.1, 0.1], max_steps=10, tol=0.0)
+    with pytest.raises(ValueError, match="max_steps"):
+        lifted_gd_batch(p, Mb, lr=0.1, max_steps=[10, 2.5], tol=0.0)
+    with pytest.raises(ValueError, match="lr"):
+        lifted_gd_batch(p, Mb, lr=[0.1, -1.0], max_steps=10, tol=0.0)
+    with pytest.raises(TypeError, match="CompletionProblem"):
+        lifted_gd_batch(make_diagonal_problem(4, 2, seed=0), Mb, lr=0.1, max_steps=10, tol=0.0)
+
+
+def test_run_points_rows_equal_run_point_rows() -> None:
+    """A batch job's rows are the one-point jobs' rows: every column but the wall time, bitwise."""
+    spec = point("lifted", max_steps=5000)  # the k = 10, alpha = 0.1 point stops at its cap
+    points = [(10, 0.003), (10, 0.1), (100, 0.05), (1000, 0.3)]
+    rows = run_points(spec, points, seed=2)
+    for (k, a), row in zip(points, rows):
+        one = run_point(spec, k, a, seed=2)
+        assert row.keys() == one.keys()
+        for col in row:
+            if col != "wall_time_s":
+                assert row[col] == one[col] or (pd.isna(row[col]) and pd.isna(one[col])), (k, a, col)
+    assert [r["converged"] for r in rows] == [True, False, True, True]
+    flows = run_points(point("flow"), points[:1], seed=2)  # other simulators: point by point
+    assert flows[0]["simulator"] == "flow" and flows[0]["steps"] == run_point(point("flow"), 10, 0.003, 2)["steps"]
 
 
 def test_direct_point_row_reports_deviation() -> None:

@@ -3,12 +3,13 @@
 Modules:
 
 * :mod:`.problems` -- matrix completion and diagonal measurements (numpy only);
-* :mod:`.simulators` -- ``U(0), V(0)``, the lifted matrix ``Mbar = W W^T``, lifted GD,
+* :mod:`.simulators` -- ``U(0), V(0)``, the lifted matrix ``Mbar = W W^T``, lifted GD
+  (per point, and batched over many points as one ``[B, 2d, 2d]`` stack),
   direct GD on ``(U, V)`` (torch, imported lazily), the lifted flow;
 * :mod:`.metrics` -- nuclear norm, the kernel prediction, Figure 5's metrics;
 * :mod:`.specs` -- validated job settings (:class:`~.specs.PointSpec`,
   :class:`~.specs.Theorem4Spec`; import-light);
-* :mod:`.tables` -- the drivers: one Figure 5 point, the Theorem 4 rows, the grid table;
+* :mod:`.tables` -- the drivers: one Figure 5 point, a batch of points, the Theorem 4 rows, the grid table;
 * :mod:`.nuclear` -- cvxpy reference completions;
 * :mod:`.plan` -- job planning (import-light, no torch), :mod:`.plots`, :mod:`.claims`.
 

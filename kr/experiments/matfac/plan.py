@@ -1,7 +1,13 @@
 """Job planning of the matfac rules (rules/matfac.smk): which points, which role, which settings.
 
 Light (no torch): imported by the Snakefile at start-up.  Alphas appear in
-file names as :func:`kr.grids.value_id` forms.  Each job's ``params`` hold
+file names (and batch jobs' params) as :func:`kr.grids.value_id` forms.
+
+With ``matfac.simulator: lifted`` the grid runs in batch jobs (rule
+``matfac_batch``): each seed's ``(k, alpha)`` points are dealt round-robin
+into ``ceil(points / batch_size)`` chunks (:func:`batch_points`), and each
+chunk is one job of batched lifted GD; the cross-check points (and a
+``direct`` grid) stay one job per point (rule ``matfac_point``).  Each job's ``params`` hold
 only the settings it uses (:func:`point_params`, :func:`theorem4_params`; the
 reference jobs' ``d`` and ``N``), read back by :class:`~.specs.PointSpec` /
 :class:`~.specs.Theorem4Spec`; the ledger thresholds (``matfac.claims``)
@@ -11,6 +17,11 @@ are no job's params.
 ...       "crosscheck": {"simulators": ["direct"], "k": [10], "alpha": [0.1], "seeds": [0]}}
 >>> point_keys(mf)
 [('direct', 10, '0.1', 0), ('lifted', 10, '0.1', 0)]
+>>> point_job_keys({**mf, "batch_size": 100}), batch_keys({**mf, "batch_size": 100})
+([('direct', 10, '0.1', 0)], [(0, 0)])
+>>> mf2 = {**mf, "k": [10, 100], "alpha": [0.1, 0.2, 0.3], "seeds": [0, 1], "batch_size": 4}
+>>> batch_keys(mf2), batch_points(mf2, 0, 1)
+([(0, 0), (0, 1), (1, 0), (1, 1)], [[10, '0.2'], [100, '0.1'], [100, '0.3']])
 >>> point_role(mf, "direct", 10, "0.1", 0)
 'crosscheck'
 >>> point_params({"d": 10, "N": 60, "loss_rtol": 1e-6, "flow_t_max": 1e4, "max_steps": 9, "claims": {}}, "flow")
@@ -41,9 +52,58 @@ def point_keys(mf: Mapping[str, Any]) -> list[tuple[str, int, str, int]]:
     return sorted(keys)
 
 
+def batched(mf: Mapping[str, Any]) -> bool:
+    """Whether the grid runs in batch jobs (rule ``matfac_batch``): when its simulator is ``lifted``."""
+    return bool(mf["simulator"] == "lifted")
+
+
+def grid_points(mf: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """``(k, alpha id)`` of one seed's grid, k-major, alphas in grid order."""
+    return [(int(k), value_id(a)) for k in mf["k"] for a in expand_grid(mf["alpha"])]
+
+
+def batch_count(mf: Mapping[str, Any]) -> int:
+    """Batch jobs per seed: ``ceil(grid points / batch_size)``; 0 when the grid is not batched."""
+    if not batched(mf):
+        return 0
+    n = len(grid_points(mf))
+    return -(-n // int(mf["batch_size"]))
+
+
+def batch_keys(mf: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """``(seed, chunk)`` of every batch job."""
+    return [(int(s), c) for s in sorted(int(x) for x in mf["seeds"]) for c in range(batch_count(mf))]
+
+
+def batch_points(mf: Mapping[str, Any], seed: int, chunk: int) -> list[list[int | str]]:
+    """``[k, alpha id]`` of a batch job's points: grid point i goes to chunk ``i mod`` :func:`batch_count`.
+
+    Dealt round-robin so that every chunk mixes rich (long) and kernel (short) points alike.
+    ``seed`` is not used (every seed has the same grid); it is there for the rule's wildcards.
+    """
+    del seed
+    n = batch_count(mf)
+    if not 0 <= int(chunk) < n:
+        raise ValueError(f"matfac batch chunk {chunk} out of range: the grid has {n} chunks per seed")
+    return [[k, a] for i, (k, a) in enumerate(grid_points(mf)) if i % n == int(chunk)]
+
+
+def point_job_keys(mf: Mapping[str, Any]) -> list[tuple[str, int, str, int]]:
+    """:func:`point_keys` run one job per point (rule ``matfac_point``): all but the batched grid points."""
+    if not batched(mf):
+        return point_keys(mf)
+    grid = {(mf["simulator"], k, a, int(s)) for k, a in grid_points(mf) for s in mf["seeds"]}
+    return [key for key in point_keys(mf) if key not in grid]
+
+
 def point_tables(mf: Mapping[str, Any], results: str) -> list[str]:
-    """Per-point result tables of the grid and the cross-check."""
-    return [f"{results}/matfac/{sim}/k{k}_a{a}_s{s}.csv" for sim, k, a, s in point_keys(mf)]
+    """Result tables of the one-point jobs (cross-check points; the grid too when it is not batched)."""
+    return [f"{results}/matfac/{sim}/k{k}_a{a}_s{s}.csv" for sim, k, a, s in point_job_keys(mf)]
+
+
+def batch_tables(mf: Mapping[str, Any], results: str) -> list[str]:
+    """Result tables of the batch jobs (one row per point)."""
+    return [f"{results}/matfac/lifted_batch/s{s}_c{c}.csv" for s, c in batch_keys(mf)]
 
 
 def point_role(mf: Mapping[str, Any], sim: str, k: int, alpha: str, seed: int) -> str:
@@ -78,5 +138,7 @@ def point_env(simulator: str) -> str:
 
 
 def point_gpu(mf: Mapping[str, Any], simulator: str) -> int:
-    """GPUs a point job asks for: 1 for ``direct`` when ``matfac.device`` is ``cuda``, else 0."""
-    return 1 if simulator == "direct" and mf["device"] == "cuda" else 0
+    """GPUs a point job asks for: :func:`kr.devices.gpu_resource` of ``matfac.device`` for ``direct``, else 0."""
+    from kr.devices import gpu_resource
+
+    return gpu_resource(mf["device"]) if simulator == "direct" else 0

@@ -14,6 +14,11 @@ Three simulators of gradient descent / flow on ``(U, V)``:
   and ``M`` is the off-diagonal block of ``Mbar`` (Section 6, "Lifted symmetric
   factorization").  After the ``O(d^2 k)`` product ``W W^T`` a step costs
   ``O(d^3)``, independent of the width k.
+* :func:`lifted_gd_batch` -- :func:`lifted_gd` of many points of one problem
+  at once (any widths, scales, steps): one ``[B, 2d, 2d]`` stack of lifted
+  matrices, each point stopping on its own and frozen from then on.  Batched
+  matmul computes every slice as the 2-D product does, so each point's result
+  is bitwise the one :func:`lifted_gd` gives (``tests/test_matfac.py``).
 * :func:`lifted_flow` -- the gradient-flow limit
   ``dMbar/dt = -(Gbar Mbar + Mbar Gbar)`` with an adaptive explicit
   Runge-Kutta solver (``scipy.integrate.solve_ivp``, DOP853), stopped by an
@@ -58,6 +63,7 @@ __all__ = [
     "init_factors",
     "lifted_flow",
     "lifted_gd",
+    "lifted_gd_batch",
     "lifted_init",
     "off_block",
 ]
@@ -226,6 +232,117 @@ def lifted_gd(
     return RunResult(M=Mbar[:d, d:].copy(), Mbar=Mbar, steps=steps, t=steps * lr, loss=float(loss),
                      converged=converged, diverged=diverged, lr=float(lr),
                      wall_time_s=time.perf_counter() - start, simulator="lifted")
+
+
+def _as_batch(name: str, value: ArrayLike, B: int) -> Array:
+    """``value`` (a scalar or one per point) as a ``(B,)`` float64 array."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape != (B,)):
+        raise ValueError(f"{name} must be a number or one value per point ({B}), got shape {arr.shape}")
+    return np.broadcast_to(arr, (B,)).copy()
+
+
+def lifted_gd_batch(
+    problem: CompletionProblem,
+    Mbar0: ArrayLike,
+    *,
+    lr: ArrayLike,
+    max_steps: ArrayLike,
+    tol: ArrayLike,
+    check_every: int = 1,
+) -> list[RunResult]:
+    """:func:`lifted_gd` of B points of one completion problem at once: ``Mbar0`` is ``(B, 2d, 2d)``.
+
+    ``lr``, ``max_steps`` and ``tol`` are one number, or one per point.  All
+    points step together as one ``[B, 2d, 2d]`` stack (``A @ Mbar @ A^T``
+    by batched matmul, ``A = I - lr Gbar`` per point); each stops on its
+    own (loss tolerance, divergence, step cap; the same checks at the same
+    steps as :func:`lifted_gd`) and leaves the stack then, so its
+    ``steps``, ``M``, ``loss``, ``converged`` and ``diverged`` are those
+    of :func:`lifted_gd` with its own settings: bitwise with numpy's
+    batched matmul, which computes each slice with the 2-D product's BLAS
+    call (checked by ``tests/test_matfac.py``).  The losses that decide the
+    stops are each point's own ``r @ r``, as in :func:`lifted_gd`.
+
+    ``wall_time_s`` of a point is its share of the batch: each stretch of
+    steps counts ``elapsed / points still running`` to every point running
+    it (the shares add up to the batch's time).
+
+    >>> from kr.experiments.matfac.problems import make_completion_problem
+    >>> p = make_completion_problem(4, 10, seed=0)
+    >>> Mb = np.stack([lifted_init(*init_factors(4, k, 0.1, seed=0)) for k in (4, 40)])
+    >>> runs = lifted_gd_batch(p, Mb, lr=1e-2, max_steps=[50, 300], tol=0.0)
+    >>> one = lifted_gd(p, Mb[1], lr=1e-2, max_steps=300, tol=0.0)
+    >>> [r.steps for r in runs], bool(np.array_equal(runs[1].M, one.M))
+    ([50, 300], True)
+    """
+    if not isinstance(problem, CompletionProblem):
+        raise TypeError(f"lifted_gd_batch takes a CompletionProblem, got {type(problem).__name__} "
+                        f"(use lifted_gd per point)")
+    d, n = problem.d, 2 * problem.d
+    Mb = np.array(Mbar0, dtype=np.float64)
+    if Mb.ndim != 3 or Mb.shape[1:] != (n, n) or Mb.shape[0] < 1:
+        raise ValueError(f"Mbar0 must be (B, {n}, {n}) for d = {d} and B >= 1, got {Mb.shape}")
+    B = Mb.shape[0]
+    lrs, tols, caps_f = _as_batch("lr", lr, B), _as_batch("tol", tol, B), _as_batch("max_steps", max_steps, B)
+    caps = [check_int("max_steps", c, 1) for c in caps_f]
+    for b in range(B):
+        _check_run(float(lrs[b]), caps[b], float(tols[b]))
+    check_every = check_int("check_every", check_every, 1)
+    rows, cols = problem.grad_support()
+    obs = rows * n + d + cols                       # Mbar's flat index of M[rows, cols]
+    y = problem.y
+    yy = float(y @ y)
+    # per point, as lifted_gd does: the divergence limit from the loss before the first step
+    limits = [DIVERGENCE_FACTOR * (problem.loss(Mb[b, :d, d:]) + yy) for b in range(B)]
+    done: dict[int, tuple[RunResult, float]] = {}   # point -> (its result, its share of the time)
+    idx = list(range(B))                            # the running points (original indices)
+    A = np.broadcast_to(np.eye(n), (B, n, n)).copy()  # A = I - lr Gbar: only Gbar's support changes
+    tmp, nxt = np.empty_like(Mb), np.empty_like(Mb)
+    neg_lr = -lrs
+    share, t_mark = 0.0, time.perf_counter()
+    steps, next_cap = 0, min(caps)
+    while True:
+        # problem.residual(Mbar[:d, d:]) of every running point, each row contiguous (so that r[a] @ r[a]
+        # is the BLAS dot of lifted_gd: a strided row, as Mb[:, rows, d + cols] gives, sums differently)
+        r = np.take(Mb.reshape(len(idx), n * n), obs, axis=1)
+        r -= y
+        full = steps % check_every == 0
+        if full or steps == next_cap:
+            stopped = []
+            for a, b in enumerate(idx):
+                if not full and caps[b] != steps:
+                    continue
+                loss = float(r[a] @ r[a])            # the point's own dot product, as in lifted_gd
+                converged, diverged = _stop_flags(loss, float(tols[b]), limits[b])
+                if converged or diverged or steps >= caps[b]:
+                    stopped.append(a)
+                    done[b] = (RunResult(M=Mb[a, :d, d:].copy(), Mbar=Mb[a].copy(), steps=steps,
+                                         t=steps * float(lrs[b]), loss=loss, converged=converged,
+                                         diverged=diverged, lr=float(lrs[b]), wall_time_s=0.0,
+                                         simulator="lifted"), 0.0)
+            if stopped:
+                now = time.perf_counter()
+                share += (now - t_mark) / len(idx)
+                t_mark = now
+                for a in stopped:
+                    done[idx[a]] = (done[idx[a]][0], share)
+                keep = np.ones(len(idx), dtype=bool)
+                keep[stopped] = False
+                idx = [b for a, b in enumerate(idx) if keep[a]]
+                if not idx:
+                    break
+                Mb, A, r, neg_lr = Mb[keep], A[keep], r[keep], neg_lr[keep]
+                tmp, nxt = np.empty_like(Mb), np.empty_like(Mb)
+                next_cap = min(caps[b] for b in idx)
+        g = neg_lr[:, None] * (2.0 * r)             # -lr * problem.grad_values(r), per point
+        A[:, rows, d + cols] = g
+        A[:, d + cols, rows] = g
+        np.matmul(A, Mb, out=tmp)                   # A @ Mbar @ A^T, slice by slice as the 2-D product
+        np.matmul(tmp, A.transpose(0, 2, 1), out=nxt)
+        Mb, nxt = nxt, Mb
+        steps += 1
+    return [dataclasses.replace(done[b][0], wall_time_s=done[b][1]) for b in range(B)]
 
 
 def _torch_grad(problem: Problem, device: Any, dtype: Any) -> Callable[[Any], tuple[Any, Any]]:

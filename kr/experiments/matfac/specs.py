@@ -35,15 +35,13 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from kr.devices import DEVICES  # torch devices of the direct simulator: auto, cpu, cuda
 from kr.experiments.matfac.problems import check_int
 
 __all__ = ["DEVICES", "SIMULATORS", "PointSpec", "Theorem4Spec"]
 
 SIMULATORS = ("lifted", "direct", "flow")
 """The simulators of a Figure 5 point (:mod:`.simulators`): exact lifted GD, direct GD in torch, the flow."""
-
-DEVICES = ("cpu", "cuda")
-"""Torch devices of the direct simulator."""
 
 _COMMON = ("d", "N", "loss_rtol")
 _GD = ("lr", "lr_scale", "max_steps", "check_every")
@@ -114,7 +112,7 @@ class PointSpec:
             if f.name not in used + ("simulator",):
                 _set(self, f.name, f.default)
         if self.device not in DEVICES:
-            raise ValueError(f"{p}device must be 'cpu' or 'cuda', got {self.device!r}")
+            raise ValueError(f"{p}device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.simulator == "flow":
             if self.flow_t_max is None:
                 raise ValueError(f"{p}flow_t_max is required by the flow simulator")
