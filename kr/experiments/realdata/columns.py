@@ -49,6 +49,12 @@ _OUTCOME: dict[str, str] = {
 _SELECTED_RUN = ("whether this run's lr had the lowest validation error among its (dataset, model, alpha, seed) "
                  "candidates (converged preferred): the reported result")
 
+_INIT: dict[str, str] = {
+    "init": "initialisation: he (independent He draws x alpha, the paper's), paired (f(alpha w0) = 0) or centred",
+    "init_scale": "reading of Appendix A's N(0, sqrt(2/n_in)): std (sqrt(2/n_in) is the standard deviation) or variance",
+    "bias": "whether the MLP has PyTorch-default biases x alpha (not alpha-homogeneous then)",
+}
+
 COLUMNS: dict[str, dict[str, str]] = {
     "mnist": {
         "epoch": "last evaluated epoch of the run, at which the row's metrics were taken [epochs]",
@@ -57,6 +63,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "width": "hidden units of the depth-2 ReLU network (the paper: 5000)",
         **_SIZE,
         **_OUTCOME,
+        **_INIT,
         "selected": _SELECTED_RUN,
     },
     "cifar": {
@@ -79,3 +86,5 @@ COLUMNS: dict[str, dict[str, str]] = {
                     "alpha, seed)",
     },
 }
+# the init ablation (presets/mnist-ablation-cpu.yaml): the selected runs of every init, as in `mnist`
+COLUMNS["mnist_ablation"] = dict(COLUMNS["mnist"])
