@@ -88,8 +88,8 @@ def run_workflow(device: str, cores: int, timeout_s: int) -> dict[str, Any]:
                                ("mnist", "realdata/mnist/full/*.csv"), ("cifar", "realdata/cifar/full/*.csv")):
             seen: set[str] = set()
             for path in res.glob(pattern):
-                meta_device = read_table(path).attrs["meta"]["parameters"].get("device")
                 df = read_table(path)
+                meta_device = df.attrs["meta"]["parameters"].get("device")
                 if "device" in df.columns:
                     seen |= set(df["device"].astype(str))
                 elif meta_device:

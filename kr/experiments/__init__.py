@@ -153,7 +153,7 @@ def all_claims() -> list[Claim]:
 
 
 def check_config(config: Mapping[str, Any], *, local: bool = True) -> None:
-    """Every experiment's start-up checks (``check_config`` of its ``plan`` module), in order.
+    """Every experiment's start-up checks (``check_config(config, *, local)`` of its ``plan`` module), in order.
 
     ``local`` says jobs run on this machine (not through a cluster executor):
     only then are machine facts checked, e.g. that ``device: cuda`` has a GPU.
@@ -163,10 +163,7 @@ def check_config(config: Mapping[str, Any], *, local: bool = True) -> None:
         plan = importlib.import_module(f"{__name__}.{exp.name}.plan")
         check = getattr(plan, "check_config", None)
         if check is not None:
-            if "local" in check.__code__.co_varnames[: check.__code__.co_argcount + check.__code__.co_kwonlyargcount]:
-                check(config, local=local)
-            else:
-                check(config)
+            check(config, local=local)
 
 
 def claim_thresholds(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -82,8 +82,8 @@ def threshold_params(dg: Mapping[str, Any]) -> dict[str, Any]:
     return {**problem_params(dg), "fig1c": fig1c}
 
 
-def check_config(config: Mapping[str, Any]) -> None:
-    """Start-up checks of the ``diagonal:`` section (:func:`.specs.check_section`)."""
+def check_config(config: Mapping[str, Any], *, local: bool = True) -> None:
+    """Start-up checks of the ``diagonal:`` section (:func:`.specs.check_section`). ``local``: unused (no machine facts to check)."""
     from kr.experiments.diagonal.specs import check_section
 
     check_section(config["diagonal"])

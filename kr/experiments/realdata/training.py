@@ -153,16 +153,12 @@ class TrainResult:
 # data
 # --------------------------------------------------------------------------- #
 def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without a GPU is an error."""
+    """:func:`kr.devices.resolve_device` as a ``torch.device``: ``"auto"`` -> CUDA when available, else CPU."""
     import torch
 
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was requested but torch sees no CUDA device (use device: auto or cpu)")
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
-    return torch.device(device)
+    from kr.devices import resolve_device as _resolve
+
+    return torch.device(_resolve(device))
 
 
 def split_validation(x: np.ndarray, y: np.ndarray, n_val: int, seed: int = 0

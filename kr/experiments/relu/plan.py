@@ -59,8 +59,8 @@ def sources(relu: Mapping[str, Any], results: str, table: str) -> list[str]:
     return fig6_tables(relu, results) if table == "relu_fig6" else fig7_tables(relu, results)
 
 
-def check_config(config: Mapping[str, Any]) -> None:
-    """Start-up checks of the ``relu:`` section: what its jobs would reject, naming the key."""
+def check_config(config: Mapping[str, Any], *, local: bool = True) -> None:
+    """Start-up checks of the ``relu:`` section: what its jobs would reject, naming the key. ``local``: unused (no machine facts to check)."""
     relu = config["relu"]
     f7 = relu["fig7"]
     if len(f7["x"]) != len(f7["y"]):
