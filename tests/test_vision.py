@@ -283,8 +283,29 @@ def test_centred_module_trains_resumes_and_freezes() -> None:
     assert torch.equal(copy(x), net(x))
     out = output_layer_only(mlp(64, 32, 4, alpha=1.0, seed=0, init="centred"))
     assert [p.requires_grad for p in out.parameters()] == [False, True] and output_layer(out) is out[3]
-    with pytest.raises(ValueError, match="Linear"):
-        centred(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3)))
+
+
+def test_centred_vgg_starts_at_zero_with_the_he_tangent_kernel() -> None:
+    """centred(vgg11): f(alpha w0) = 0 exactly, J = J_he at the same seed exactly (so the same tangent kernel),
+    and f(alpha w; alpha w0) = alpha^9 f(w; w0) after any move of w (9-homogeneous in (w, w0) jointly)."""
+    x = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    he, c = vgg11(3, 10, 2.0, seed=3, width=1 / 16), centred(vgg11(3, 10, 2.0, seed=3, width=1 / 16))
+    assert torch.equal(c(x), torch.zeros(3, 10)) and len(list(c.buffers())) == len(list(he.parameters())) == 9
+    grads = []
+    for net in (he, c):
+        net.zero_grad()
+        net(x)[:, 3].sum().backward()
+        grads.append([p.grad.clone() for p in net.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*grads))  # same Jacobian, bitwise
+    nets = {a: centred(vgg11(3, 10, a, seed=3, width=1 / 16)).double() for a in (1.0, 1.5)}
+    with torch.no_grad():
+        for a, net in nets.items():  # move w by the same relative step: w = a (u0 + 0.3 v)
+            for p in net.parameters():
+                p.add_(0.3 * a * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel()),
+                                             dtype=p.dtype))
+    xd = x.double()
+    torch.testing.assert_close(nets[1.5](xd), 1.5**9 * nets[1.0](xd), rtol=1e-5, atol=1e-12)
+    assert nets[1.0](xd).abs().max() > 1e-3  # it moved
 
 
 # --------------------------------------------------------------------------- #
@@ -446,6 +467,12 @@ def test_spec_and_device_errors() -> None:
 def test_learning_rate_grid_and_selection() -> None:
     assert learning_rate(1.0, 50.0, 2) == 4e-4
     assert lr_grid({"c": [1e-4], "alpha_power": 0}, alpha=7.0) == [1e-4]
+    floor = {"c": [0.01, 0.02], "alpha_power": 16, "alpha_floor": 1.0}
+    assert lr_grid(floor, alpha=0.7) == [0.01, 0.02]  # a fixed step below the floor
+    assert lr_grid(floor, alpha=2.0) == pytest.approx([0.01 / 2**16, 0.02 / 2**16], rel=1e-12)
+    assert lr_grid({**floor, "alpha_floor": 0}, alpha=0.5) == pytest.approx([0.01 * 2**16, 0.02 * 2**16])
+    with pytest.raises(ValueError, match="alpha_floor"):
+        learning_rate(0.01, 1.0, 2, floor=-1.0)
     runs = pd.DataFrame({
         "dataset": "mnist", "model": "full", "seed": 0,
         "alpha": [1.0, 1.0, 1.0, 50.0, 50.0],
@@ -530,6 +557,12 @@ def test_claims_follow_the_tables() -> None:
     assert not by_id["fig8-small-alpha-slower"].check({"cifar_curves": curves({0.5: 2, 1.0: 5})}, th).reproduced
     never = curves({0.5: 99, 1.0: 5})
     assert by_id["fig8-small-alpha-slower"].check({"cifar_curves": never}, th).value == np.inf
+    # Figure 8 compares one fixed lr: a run above lr.alpha_floor (another lr) is left out, and named
+    floored = curves({0.5: 8, 1.0: 5, 2.0: 9}).assign(lr=lambda d: np.where(d["alpha"] > 1.0, 0.01 / 2**16, 0.01))
+    m = by_id["fig8-small-alpha-slower"].check({"cifar_curves": floored}, th)
+    assert m.reproduced and m.value == 3 and "alpha 2 trained at another lr" in m.detail
+    same = floored.assign(lr=0.01)  # all at one lr: alpha 2 is compared, and breaks monotonicity
+    assert not by_id["fig8-small-alpha-slower"].check({"cifar_curves": same}, th).reproduced
 
 
 def test_figures_draw_converged_and_mark_the_rest() -> None:
@@ -670,7 +703,8 @@ def test_ablation_claims_flip_on_corrupted_tables() -> None:
 
 def test_cifar_details_carry_binomial_intervals() -> None:
     th = {**_defaults()["mnist"]["claims"], **_defaults()["cifar"]["claims"]}
-    table = _table({0.8: 0.6, 1.25: 0.7}, output_error=0.74).assign(dataset="cifar", n_test=164)
+    table = _table({float(th["cifar_small_alpha_max"]): 0.6, float(th["cifar_large_alpha_min"]): 0.7},
+                   output_error=0.74).assign(dataset="cifar", n_test=164)
     by_id = {c.claim_id: c for c in rd_claims.CLAIMS}
     m = by_id["cifar-small-alpha-better"].check({"cifar": table}, th)
     lo, hi = binomial_ci(round(0.6 * 164), 164)
@@ -680,9 +714,29 @@ def test_cifar_details_carry_binomial_intervals() -> None:
     verdicts = build_ledger({"cifar": table}, th, rd_claims.CLAIMS).set_index("claim_id")["verdict"]
     assert verdicts["cifar-small-alpha-better"] == REPRODUCED
     assert verdicts["cifar-large-alpha-kernel-like"] == (REPRODUCED if m.reproduced else NOT_REPRODUCED)
-    # MNIST details are unchanged (no interval there)
-    assert "95% CI" not in by_id["mnist-small-alpha-better"].check({"mnist": _table({0.5: 0.01, 50.0: 0.02}, 0.03)},
-                                                                  th).detail
+    # MNIST details carry them too, when the table records n_test
+    mnist = _table({0.5: 0.01, 50.0: 0.02}, 0.03)
+    assert "95% CI" not in by_id["mnist-small-alpha-better"].check({"mnist": mnist}, th).detail
+    detail = by_id["mnist-small-alpha-better"].check({"mnist": mnist.assign(n_test=10000)}, th).detail
+    lo, hi = binomial_ci(100, 10000)
+    assert f"1.00% [95% CI {100 * lo:.1f}-{100 * hi:.1f}%, 10,000 test images]" in detail
+
+
+def test_cifar_claims_and_figures_read_one_init() -> None:
+    """With he and centred runs in one CIFAR table the claims read he (the paper's), never a mix;
+    a table of centred runs only is read as such, and the figure caption names the init."""
+    th = {**_defaults()["mnist"]["claims"], **_defaults()["cifar"]["claims"]}
+    lo_a, hi_a = float(th["cifar_small_alpha_max"]), float(th["cifar_large_alpha_min"])
+    he = _table({lo_a: 0.6, hi_a: 0.7}, output_error=0.74).assign(dataset="cifar", n_test=164, init="he")
+    cen = _table({lo_a: 0.9, hi_a: 0.5}, output_error=0.74).assign(dataset="cifar", n_test=164, init="centred")
+    by_id = {c.claim_id: c for c in rd_claims.CLAIMS}
+    both = pd.concat([he, cen], ignore_index=True)
+    assert by_id["cifar-small-alpha-better"].check({"cifar": both}, th).value == pytest.approx(10.0)
+    assert by_id["cifar-small-alpha-better"].check({"cifar": cen}, th).value == pytest.approx(-40.0)
+    fig = FIGURES["fig6d"]({"cifar": cen})
+    caption = " ".join(t.get_text() for t in fig.texts)
+    assert "Init centred" in caption and "95% binomial" in caption and "[" in caption
+    matplotlib.pyplot.close(fig)
 
 
 def test_fig6c_ablation_draws_lines_per_init_and_marks_the_rest() -> None:

@@ -195,8 +195,9 @@ def centred(net: nn.Sequential) -> nn.Sequential:
     ``state_dict`` and ``.to`` work as for ``net``); the frozen weights are
     buffers ``w0_<layer>_<name>``, saved in checkpoints and moved with the
     model.  Zero at init exactly; its gradients, hence its tangent kernel, are
-    ``net``'s; ``f(alpha w; alpha w0) = alpha^2 f(w; w0)`` for a 2-homogeneous
-    ``net``.  Only ``Linear`` layers and parameter-free modules are supported.
+    ``net``'s; ``f(alpha w; alpha w0) = alpha^L f(w; w0)`` for an L-homogeneous
+    ``net`` (the MLP: L = 2; :func:`vgg11`: L = 9).  Any layer works (the frozen
+    pass calls each layer with its buffers, ``torch.func.functional_call``).
 
     >>> import torch
     >>> c = centred(mlp(4, 3, 2, alpha=5.0, seed=0))
@@ -215,35 +216,32 @@ def _centred_class() -> type:
     if _CENTRED is not None:
         return _CENTRED
     import torch
-    import torch.nn.functional as F
     from torch import nn
+    from torch.func import functional_call
 
     class CentredSequential(nn.Sequential):
         """``Sequential(x) - Sequential_w0(x)``, the second with frozen weights held as buffers."""
 
         def __init__(self, net: nn.Sequential) -> None:
             super().__init__(*net)
-            self._frozen: list[tuple[int, str, str | None]] = []
+            self._frozen: list[tuple[int, dict[str, str]]] = []
             for i, m in enumerate(net):
-                if isinstance(m, nn.Linear):
-                    self.register_buffer(f"w0_{i}_weight", m.weight.detach().clone())
-                    bname = None
-                    if m.bias is not None:
-                        bname = f"w0_{i}_bias"
-                        self.register_buffer(bname, m.bias.detach().clone())
-                    self._frozen.append((i, f"w0_{i}_weight", bname))
-                elif any(True for _ in m.parameters()):
-                    raise ValueError(f"centred() supports Linear layers and parameter-free modules, not {m}")
+                names: dict[str, str] = {}
+                for pname, p in m.named_parameters():
+                    bname = f"w0_{i}_{pname.replace('.', '_')}"
+                    self.register_buffer(bname, p.detach().clone())
+                    names[pname] = bname
+                if names:
+                    self._frozen.append((i, names))
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             out = super().forward(x)
-            frozen = {i: (w, b) for i, w, b in self._frozen}
+            frozen = dict(self._frozen)
             with torch.no_grad():
                 h = x
                 for i, m in enumerate(self):
                     if i in frozen:
-                        w, b = frozen[i]
-                        h = F.linear(h, getattr(self, w), None if b is None else getattr(self, b))
+                        h = functional_call(m, {p: getattr(self, b) for p, b in frozen[i].items()}, (h,))
                     else:
                         h = m(h)
             return out - h

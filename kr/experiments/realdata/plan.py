@@ -26,6 +26,9 @@ MODELS = ("full", "output")
 DEFAULT_INIT = "he"
 """The paper's initialisation (independent He draws); its runs' paths carry no init suffix."""
 
+CIFAR_INITS = ("he", "centred")
+"""Initialisations of the CIFAR-10 network (``cifar.init``): uniform He x alpha, or its centred version."""
+
 NON_GRID_DEFAULTS = {"init_scale": "std", "bias": False}
 """Section keys left out of a training job's params while at these values (see :func:`run_params`)."""
 
@@ -55,6 +58,9 @@ def check_section(name: str, section: Mapping[str, Any]) -> None:
         key = f"{name}.init" if model == "full" else f"{name}.output_only.init"
         if len(set(inits(s))) != len(inits(s)):
             raise ValueError(f"{key} = {s.get('init')!r} lists an initialisation twice")
+        if model == "output" and not set(inits(s)) <= set(inits(section)):
+            raise ValueError(f"{key} = {s.get('init')!r} must be among {name}.init = {section.get('init')!r}: "
+                             "the ledger compares the kernel proxy with the full net of the same init")
         if "paired" in inits(s) and int(s.get("width", 0)) % 2:
             raise ValueError(f"{key} = {s.get('init')!r}: init 'paired' needs an even {name}.width "
                              f"(hidden units come in pairs), got {s.get('width')}")
@@ -85,18 +91,23 @@ def run_params(section: Mapping[str, Any]) -> dict[str, Any]:
     """The section minus its grids (alpha, seeds, lr constants, init) and claims: a training job's params.
 
     Changing a grid then adds or drops jobs without rerunning the others.
-    ``init_scale`` and ``bias`` are left out while at their defaults
-    (:data:`NON_GRID_DEFAULTS`, the paper's reading), so the params of a
+    ``init_scale``, ``bias`` and ``lr.alpha_floor`` are left out while at their
+    defaults (:data:`NON_GRID_DEFAULTS`, the paper's reading; no floor), so the params of a
     default run are those it had before these switches existed (not rerun);
     any other value is in the params (a change reruns the jobs).
     """
     sec = {k: v for k, v in section.items() if k not in ("alpha", "seeds", "claims", "init")
            and not (k in NON_GRID_DEFAULTS and v == NON_GRID_DEFAULTS[k])}
-    sec["lr"] = {k: v for k, v in sec["lr"].items() if k != "c"}
+    sec["lr"] = _lr_params(sec["lr"])
     out = {k: v for k, v in sec["output_only"].items() if k not in ("alpha", "seeds", "init")}
-    out["lr"] = {k: v for k, v in out["lr"].items() if k != "c"}
+    out["lr"] = _lr_params(out["lr"])
     sec["output_only"] = out
     return sec
+
+def _lr_params(lr: Mapping[str, Any]) -> dict[str, Any]:
+    """An ``lr`` spec minus its grid ``c`` and minus ``alpha_floor`` while 0 (its default: no floor)."""
+    return {k: v for k, v in lr.items() if k != "c" and not (k == "alpha_floor" and float(v) == 0.0)}
+
 
 def models(section: Mapping[str, Any]) -> list[str]:
     """The models run for a section: full, plus output when the baseline is enabled."""

@@ -23,6 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kr.experiments.realdata.claims import PAPER, primary_init
+from kr.experiments.realdata.plan import DEFAULT_INIT
 from kr.experiments.realdata.runs import pooled_test_error, with_init
 from kr.plotting import Tables, mark_not_converged, split_converged
 
@@ -41,28 +42,44 @@ def _caption(fig: Figure, text: str) -> None:
     fig.text(0.01, 0.0, "\n".join(textwrap.wrap(text, 95)), fontsize=6.5, va="top", ha="left", color="0.25")
 
 
+def _with_ci(runs: pd.DataFrame) -> str:
+    """``x.xx% [95% CI lo-hi%]`` of ``runs``' pooled test error (the interval only when ``n_test`` is known)."""
+    err, lo, hi, n = pooled_test_error(runs)
+    return f"{100 * err:.2f}%" + (f" [{100 * lo:.1f}-{100 * hi:.1f}%]" if n else "")
+
+
 def _error_vs_alpha(df: pd.DataFrame, dataset: str, title: str) -> Figure:
+    """Test error against alpha (selected runs; Wilson 95% intervals as error bars and in the caption)."""
     sel = df[df["selected"].astype(bool)].assign(test_error_pct=lambda d: 100.0 * d["test_error"])
     full, out = sel[sel["model"] == "full"], sel[sel["model"] == "output"]
     ok, bad = split_converged(full)
     fig, ax = plt.subplots(figsize=(4.8, 3.5))
     if len(ok):
-        mean = ok.groupby("alpha")["test_error_pct"].agg(["mean", "std"]).reset_index()
+        a, err, lo, hi = _ci_bars(ok)
         tuned = df[df["model"] == "full"].groupby(["alpha", "seed"]).size().max() > 1
-        how = "lr tuned per alpha" if tuned else "lr " + ", ".join(f"{v:g}" for v in sorted(full["lr"].unique()))
-        ax.errorbar(mean["alpha"], mean["mean"], yerr=mean["std"].fillna(0.0), ls="--", marker="o", color="tab:blue",
-                    capsize=2, label=f"all layers trained ({how})")
+        how = "lr tuned per alpha" if tuned else "lr " + ", ".join(f"{v:.3g}" for v in sorted(full["lr"].unique()))
+        ax.errorbar(a, err, yerr=[lo, hi], ls="--", marker="o", color="tab:blue", capsize=2,
+                    label=f"all layers trained ({how})")
     out_ok, out_bad = split_converged(out)
     if len(out_ok):
-        ax.axhline(out_ok["test_error_pct"].mean(), color="k", ls="-", lw=1.2,
+        level, o_lo, o_hi, n = pooled_test_error(out_ok)
+        ax.axhline(100 * level, color="k", ls="-", lw=1.2,
                    label=f"output layer only (alpha={', '.join(f'{a:g}' for a in sorted(out_ok['alpha'].unique()))})")
+        if n:
+            ax.axhspan(100 * o_lo, 100 * o_hi, color="k", alpha=0.08, lw=0)
     mark_not_converged(ax, pd.concat([bad, out_bad]), "alpha", "test_error_pct")
     ax.set_xscale("log")
     ax.set(xlabel=r"$\alpha$", ylabel="test error (%)", title=title)
     ax.legend(fontsize=7)
     n_bad = len(bad) + len(out_bad)
-    _caption(fig, f"Scale: {_scale(df)}. Ours, {len(full)} selected runs, {n_bad} not converged. "
-                  f"For comparison, {PAPER_NUMBERS[dataset]}.")
+    errors = "; ".join(f"alpha {a:g}: {_with_ci(g)}" for a, g in ok.groupby("alpha", sort=True))
+    if len(out_ok):
+        errors += f"; output layer only: {_with_ci(out_ok)}"
+    inits = sorted(set(with_init(full)["init"].astype(str))) if len(full) else []
+    init_note = f" Init {', '.join(inits)}." if inits and inits != [DEFAULT_INIT] else ""
+    _caption(fig, f"Scale: {_scale(df)}.{init_note} Ours, {len(full)} selected runs, {n_bad} not converged "
+                  f"(red crosses, not drawn as results). Test errors with Wilson 95% binomial intervals (error bars, "
+                  f"grey band): {errors or 'none converged'}. For comparison, {PAPER_NUMBERS[dataset]}.")
     fig.tight_layout()
     return fig
 
@@ -160,12 +177,14 @@ def fig6c_ablation(tables: Tables) -> Figure:
 
 def fig6d(tables: Tables) -> Figure:
     """Figure 6(d): CIFAR-10 final test error against alpha (dashed), output-layer-only level (solid)."""
-    return _error_vs_alpha(tables["cifar"], "cifar", "Figure 6(d): CIFAR-10, VGG11-like net")
+    df = with_init(tables["cifar"])
+    return _error_vs_alpha(df[df["init"] == primary_init(df)], "cifar", "Figure 6(d): CIFAR-10, VGG11-like net")
 
 
 def fig8(tables: Tables) -> Figure:
     """Figure 8: CIFAR-10 training loss and accuracy against epoch, one line per alpha (selected runs)."""
-    df = tables["cifar_curves"]
+    df = with_init(tables["cifar_curves"])
+    df = df[df["init"] == primary_init(df)]
     sel = df[df["selected"].astype(bool)]
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
     alphas = sorted(sel.loc[sel["model"] == "full", "alpha"].unique())

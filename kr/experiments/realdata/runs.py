@@ -4,7 +4,8 @@ One *run* is one SGD training (:func:`kr.experiments.realdata.training.train`) a
 ``(dataset, model, alpha, c, seed, init)``: ``model`` is ``"full"`` (every layer
 trained) or ``"output"`` (hidden layers frozen: the kernel proxy of Figures
 6(c), 6(d)); ``init`` the MNIST initialisation (``he``, ``paired``,
-``centred``, :mod:`kr.experiments.realdata.models`; CIFAR-10: ``he`` only).  Its table has one row per evaluated epoch (the training curve
+``centred``, :mod:`kr.experiments.realdata.models`; CIFAR-10: ``he`` or
+``centred``).  Its table has one row per evaluated epoch (the training curve
 of Figure 8) and the run's outcome in every row.
 
 Learning rates.  The paper tunes the MNIST step size per alpha on the grid
@@ -18,7 +19,11 @@ alpha a fixed grid either diverges or crawls.  Our grid is therefore
 (:func:`learning_rate`; ``p = 2`` for MNIST: the output-change rate per
 step in the 2-homogeneous net then grows like ``alpha^2 lr = c``).  This is a deviation from the
 paper's listed grid (which it does not list in full).  CIFAR-10 uses the
-paper's fixed ``lr = 1e-4`` (``c = [1e-4]``, ``p = 0``) unless configured.
+paper's fixed ``lr = 1e-4`` (``c = [1e-4]``, ``p = 0``) unless configured;
+the quick preset scales it only above ``alpha_floor = 1``
+(``lr = c / max(alpha, 1)^16``, ``p = 2L - 2``): a fixed step below, where the
+weights grow to size one and set the curvature, and a fixed output-change
+rate above, where they barely move (docs/realdata.md, "CIFAR-10 range").
 
 Selection (:func:`select_learning_rates`): for each ``(model, alpha, seed, init)``
 the run with the lowest *validation* error (images held out of the training
@@ -41,12 +46,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kr.experiments.realdata.plan import DEFAULT_INIT, DATASET_TABLES, MODELS, NON_GRID_DEFAULTS, model_section
+from kr.experiments.realdata.plan import (
+    CIFAR_INITS,
+    DATASET_TABLES,
+    DEFAULT_INIT,
+    MODELS,
+    NON_GRID_DEFAULTS,
+    model_section,
+)
 
 __all__ = [
+    "CIFAR_INITS",
     "DATASET_TABLES",
     "MODELS",
     "learning_rate",
+    "lr_floor",
     "lr_grid",
     "mark_selected_runs",
     "run_summary",
@@ -64,16 +78,27 @@ def with_init(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(init=df["init"].fillna(DEFAULT_INIT))
 
 
-def learning_rate(c: float, alpha: float, power: float) -> float:
-    """``lr = c / alpha^power`` (see the module docstring), rounded to 12 significant digits."""
+def learning_rate(c: float, alpha: float, power: float, floor: float = 0.0) -> float:
+    """``lr = c / max(alpha, floor)^power`` (see the module docstring), rounded to 12 significant digits.
+
+    >>> learning_rate(0.01, 2.0, 16, floor=1.0), learning_rate(0.01, 0.5, 16, floor=1.0)
+    (1.52587890625e-07, 0.01)
+    """
     if not (c > 0 and alpha > 0 and math.isfinite(c * alpha)):
         raise ValueError(f"need c > 0 and alpha > 0, got c={c!r}, alpha={alpha!r}")
-    return float(f"{c / alpha ** power:.12g}")
+    if not floor >= 0:
+        raise ValueError(f"need alpha_floor >= 0, got {floor!r}")
+    return float(f"{c / max(alpha, floor) ** power:.12g}")
+
+
+def lr_floor(spec: Mapping[str, Any]) -> float:
+    """``alpha_floor`` of an ``lr`` spec (absent: 0, i.e. ``c / alpha^alpha_power`` at every alpha)."""
+    return float(spec.get("alpha_floor", 0.0))
 
 
 def lr_grid(spec: Mapping[str, Any], alpha: float) -> list[float]:
-    """The learning rates tried at ``alpha``: ``c / alpha^alpha_power`` for each ``c``."""
-    return [learning_rate(float(c), alpha, float(spec["alpha_power"])) for c in spec["c"]]
+    """The learning rates tried at ``alpha``: ``c / max(alpha, alpha_floor)^alpha_power`` for each ``c``."""
+    return [learning_rate(float(c), alpha, float(spec["alpha_power"]), lr_floor(spec)) for c in spec["c"]]
 
 
 def train_spec(section: Mapping[str, Any], model: str, alpha: float, c: float, seed: int,
@@ -83,7 +108,7 @@ def train_spec(section: Mapping[str, Any], model: str, alpha: float, c: float, s
 
     s = model_section(section, model)
     return TrainSpec(
-        lr=learning_rate(c, alpha, float(s["lr"]["alpha_power"])),
+        lr=learning_rate(c, alpha, float(s["lr"]["alpha_power"]), lr_floor(s["lr"])),
         batch_size=int(s["batch_size"]),
         max_epochs=int(s["max_epochs"]),
         seed=int(seed),
@@ -104,9 +129,10 @@ def build_model(dataset: str, section: Mapping[str, Any], model: str, alpha: flo
     """The network of one run (MLP for MNIST, VGG11-like for CIFAR-10), frozen for ``model="output"``.
 
     MNIST reads ``init_scale`` and ``bias`` from ``section`` (absent: the
-    defaults); CIFAR-10 takes ``init="he"`` only.
+    defaults); CIFAR-10 takes ``init`` ``"he"`` or ``"centred"``
+    (:data:`CIFAR_INITS`).
     """
-    from kr.experiments.realdata.models import mlp, output_layer_only, vgg11
+    from kr.experiments.realdata.models import centred, mlp, output_layer_only, vgg11
 
     c, h, w = (int(v) for v in image_shape)
     if dataset == "mnist":
@@ -114,11 +140,13 @@ def build_model(dataset: str, section: Mapping[str, Any], model: str, alpha: flo
                   init_scale=str(section.get("init_scale", NON_GRID_DEFAULTS["init_scale"])),
                   bias=bool(section.get("bias", NON_GRID_DEFAULTS["bias"])))
     elif dataset == "cifar":
-        if init != DEFAULT_INIT:
-            raise ValueError(f"the CIFAR-10 network takes init {DEFAULT_INIT!r} only (uniform He), got {init!r}")
+        if init not in CIFAR_INITS:
+            raise ValueError(f"the CIFAR-10 network takes init {' or '.join(map(repr, CIFAR_INITS))}, got {init!r}")
         if h != w:
             raise ValueError(f"CIFAR images must be square, got {h}x{w}")
         net = vgg11(c, n_classes, alpha, seed, width=float(section["width_multiplier"]), image_size=h)
+        if init == "centred":
+            net = centred(net)
     else:
         raise ValueError(f"unknown dataset {dataset!r} (expected 'mnist' or 'cifar')")
     return output_layer_only(net) if model == "output" else net
@@ -236,7 +264,8 @@ def run_training(dataset: str, section: Mapping[str, Any], model: str, alpha: fl
         size |= {"init_scale": str(s.get("init_scale", NON_GRID_DEFAULTS["init_scale"])),
                  "bias": bool(s.get("bias", NON_GRID_DEFAULTS["bias"]))}
     run = {"dataset": dataset, "model": model, "init": init, "alpha": float(alpha), "lr_c": float(c), "lr": spec.lr,
-           "lr_alpha_power": float(s["lr"]["alpha_power"]), "seed": int(seed), **size,
+           "lr_alpha_power": float(s["lr"]["alpha_power"]), "lr_alpha_floor": lr_floor(s["lr"]), "seed": int(seed),
+           **size,
            "batch_size": spec.batch_size, "max_epochs": spec.max_epochs}
     fingerprint = {**run, "n_train": info["n_train"], "n_val": info["n_val"], "n_test": info["n_test"],
                    "data_source": info["data_source"]}
