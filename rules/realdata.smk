@@ -6,7 +6,9 @@
 # best validation error; one aggregation job per table.  The MNIST init (grid
 # `mnist.init`): the paper's `he` runs keep their paths (a{alpha}_c{c}_s{seed}.csv,
 # rules mnist_train / mnist_select); other inits add a suffix
-# (..._s{seed}_{init}.csv, rules mnist_train_init / mnist_select_init).  Training jobs checkpoint
+# (..._s{seed}_{init}.csv, rules mnist_train_init / mnist_select_init); the
+# CIFAR-10 init (`cifar.init`: he or centred) likewise (cifar_train_init /
+# cifar_select_init).  Training jobs checkpoint
 # every `checkpoint_every` epochs under {RESULTS}/realdata/checkpoints/ and
 # resume from there when rerun (kill, preemption, SLURM requeue).
 # A GPU job asks for the `gpu` resource: `snakemake --resources gpu=1` keeps a
@@ -73,6 +75,24 @@ use rule mnist_train as cifar_train with:
         f"{RESULTS}/benchmarks/cifar_train/{{model}}_a{{alpha}}_c{{c}}_s{{seed}}.tsv"
 
 
+use rule mnist_train as cifar_train_init with:
+    input:
+        data=f"{RESULTS}/data/cifar10.npz",
+    output:
+        f"{RESULTS}/realdata/cifar/{{model}}/a{{alpha}}_c{{c}}_s{{seed}}_{{init,centred}}.csv",
+    params:
+        dataset="cifar",
+        spec=rd.run_params(config["cifar"]),
+        checkpoint=f"{RESULTS}/realdata/checkpoints/cifar/{{model}}/a{{alpha}}_c{{c}}_s{{seed}}_{{init}}.pt",
+    threads: config["cifar"]["threads"]
+    resources:
+        gpu=rd.gpu_resource(config["cifar"]),
+    log:
+        f"{RESULTS}/logs/cifar_train/{{model}}_a{{alpha}}_c{{c}}_s{{seed}}_{{init}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/cifar_train/{{model}}_a{{alpha}}_c{{c}}_s{{seed}}_{{init}}.tsv"
+
+
 rule mnist_select:
     """Pick, at one (model, alpha, seed), the learning rate with the best validation error."""
     input:
@@ -105,6 +125,15 @@ use rule mnist_select as cifar_select with:
         f"{RESULTS}/realdata/cifar/select/{{model}}_a{{alpha}}_s{{seed}}.csv",
     log:
         f"{RESULTS}/logs/cifar_select/{{model}}_a{{alpha}}_s{{seed}}.log",
+
+
+use rule mnist_select as cifar_select_init with:
+    input:
+        runs=lambda wc: rd.candidate_runs(config["cifar"], RESULTS, "cifar", wc.model, wc.alpha, wc.seed, wc.init),
+    output:
+        f"{RESULTS}/realdata/cifar/select/{{model}}_a{{alpha}}_s{{seed}}_{{init,centred}}.csv",
+    log:
+        f"{RESULTS}/logs/cifar_select/{{model}}_a{{alpha}}_s{{seed}}_{{init}}.log",
 
 
 rule mnist_aggregate:

@@ -1,4 +1,4 @@
-"""One SGD run at one (dataset, model, alpha, lr constant, seed, init) (rules mnist_train[_init], cifar_train).
+"""One SGD run at one (dataset, model, alpha, lr constant, seed, init) (rules mnist_train[_init], cifar_train[_init]).
 
 Resumes from its checkpoint after a kill, preemption or requeue; removes the
 checkpoint once the result table is written.
@@ -22,7 +22,7 @@ with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     df, params, res = run_training(
         snakemake.params.dataset, dict(snakemake.params.spec), w.model, float(w.alpha), float(w.c),  # noqa: F821
         int(w.seed), data_path=snakemake.input.data, checkpoint=ckpt,  # noqa: F821
-        init=str(getattr(w, "init", "he")),  # rule mnist_train_init has an init wildcard; the others run "he"
+        init=str(getattr(w, "init", "he")),  # the *_init rules have an init wildcard; the others run "he"
     )
     write_table(df, snakemake.output[0], params, wall_time_s=time.perf_counter() - start)  # noqa: F821
     with contextlib.suppress(FileNotFoundError):
