@@ -722,6 +722,21 @@ def test_cifar_details_carry_binomial_intervals() -> None:
     assert f"1.00% [95% CI {100 * lo:.1f}-{100 * hi:.1f}%, 10,000 test images]" in detail
 
 
+def test_kernel_like_tolerance_is_at_least_the_proxys_test_noise() -> None:
+    """164 test images: a 5-point gain over the kernel proxy is noise (Wilson half-width ~6.5 points);
+    10,000 images: the same gain is real, and the configured 0.5 points decide."""
+    th = {**_defaults()["mnist"]["claims"], **_defaults()["cifar"]["claims"]}
+    check = {c.claim_id: c for c in rd_claims.CLAIMS}["cifar-large-alpha-kernel-like"].check
+    lo_a, hi_a = float(th["cifar_small_alpha_max"]), float(th["cifar_large_alpha_min"])
+    table = _table({lo_a: 0.6, hi_a: 0.70}, output_error=0.75).assign(dataset="cifar")
+    small = check({"cifar": table.assign(n_test=164)}, th)
+    assert small.reproduced and small.value == pytest.approx(-5.0) and "half-width" in small.threshold
+    big = check({"cifar": table.assign(n_test=10000)}, th)
+    assert not big.reproduced and float(big.threshold.split()[1]) > -1.0  # half-width ~0.85 points at n = 10,000
+    assert not check({"cifar": _table({lo_a: 0.6, hi_a: 0.60}, output_error=0.75).assign(
+        dataset="cifar", n_test=164)}, th).reproduced  # 15 points better: beyond the noise
+
+
 def test_cifar_claims_and_figures_read_one_init() -> None:
     """With he and centred runs in one CIFAR table the claims read he (the paper's), never a mix;
     a table of centred runs only is read as such, and the figure caption names the init."""
