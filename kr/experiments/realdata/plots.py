@@ -189,7 +189,10 @@ def fig8(tables: Tables) -> Figure:
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
     alphas = sorted(sel.loc[sel["model"] == "full", "alpha"].unique())
     colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, max(len(alphas), 1)))
-    groups = [(f"alpha={a:g}", c, sel[(sel["model"] == "full") & (sel["alpha"] == a)]) for a, c in zip(alphas, colors)]
+    full = sel[sel["model"] == "full"]
+    several = "lr" in full.columns and full["lr"].nunique() > 1  # e.g. lr.alpha_floor: another lr above the floor
+    groups = [(f"alpha={a:g}" + (f" (lr {full.loc[full['alpha'] == a, 'lr'].iloc[0]:.3g})" if several else ""), c,
+               full[full["alpha"] == a]) for a, c in zip(alphas, colors)]
     out = sel[sel["model"] == "output"]
     if len(out):
         groups.append(("output layer only", "k", out))
