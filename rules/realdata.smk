@@ -75,18 +75,13 @@ use rule mnist_train as cifar_train with:
         f"{RESULTS}/benchmarks/cifar_train/{{model}}_a{{alpha}}_c{{c}}_s{{seed}}.tsv"
 
 
-use rule mnist_train as cifar_train_init with:
-    input:
-        data=f"{RESULTS}/data/cifar10.npz",
+use rule cifar_train as cifar_train_init with:
     output:
         f"{RESULTS}/realdata/cifar/{{model}}/a{{alpha}}_c{{c}}_s{{seed}}_{{init,centred}}.csv",
     params:
         dataset="cifar",
         spec=rd.run_params(config["cifar"]),
         checkpoint=f"{RESULTS}/realdata/checkpoints/cifar/{{model}}/a{{alpha}}_c{{c}}_s{{seed}}_{{init}}.pt",
-    threads: config["cifar"]["threads"]
-    resources:
-        gpu=rd.gpu_resource(config["cifar"]),
     log:
         f"{RESULTS}/logs/cifar_train/{{model}}_a{{alpha}}_c{{c}}_s{{seed}}_{{init}}.log",
     benchmark:

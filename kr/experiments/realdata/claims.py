@@ -93,11 +93,6 @@ def _ci(runs: pd.DataFrame) -> str:
     return f" [95% CI {100 * lo:.1f}-{100 * hi:.1f}%, {n:,} test images]"
 
 
-def _ci_if(prefix: str, e: Mapping[str, Any], key: str) -> str:
-    """The Wilson 95% interval of a test error in ``e`` (every dataset: MNIST and CIFAR-10 alike)."""
-    return str(e[f"ci_{key}"])
-
-
 def _paper(prefix: str) -> str:
     p = PAPER[prefix]
     if not p:
@@ -119,8 +114,8 @@ def _small_vs_large(prefix: str, table: str) -> Any:
             value=value,
             threshold="> 0 (small alpha generalises better)",
             reproduced=ok,
-            detail=f"ours at [{_scale(df)}]: small alpha {e['small']:.2f}%{_ci_if(prefix, e, 'small')} "
-                   f"({e['n_small']} runs), large alpha {e['large']:.2f}%{_ci_if(prefix, e, 'large')} "
+            detail=f"ours at [{_scale(df)}]: small alpha {e['small']:.2f}%{e['ci_small']} "
+                   f"({e['n_small']} runs), large alpha {e['large']:.2f}%{e['ci_large']} "
                    f"({e['n_large']} runs); {_paper(prefix)}; {e['bad']} selected runs not "
                    f"converged" + (f" (alpha {', '.join(f'{a:g}' for a in e['bad_alphas'])})" if e["bad_alphas"]
                                    else ""),
@@ -146,8 +141,8 @@ def _large_vs_output(prefix: str, table: str) -> Any:
             threshold=f">= -{tol:.3g} percentage points (large alpha no better than the kernel proxy, "
                       f"beyond the larger of {prefix}_output_only_tol_pct and the proxy's 95% half-width{noise})",
             reproduced=ok,
-            detail=f"ours at [{_scale(df)}]: large alpha {e['large']:.2f}%{_ci_if(prefix, e, 'large')}, output "
-                   f"layer only {e['output']:.2f}%{_ci_if(prefix, e, 'output')} "
+            detail=f"ours at [{_scale(df)}]: large alpha {e['large']:.2f}%{e['ci_large']}, output "
+                   f"layer only {e['output']:.2f}%{e['ci_output']} "
                    f"({e['n_out']} runs, {e['out_bad']} not converged); {_paper(prefix)}",
         )
 

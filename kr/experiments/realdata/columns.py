@@ -21,9 +21,10 @@ _RUN: dict[str, str] = {
     "model": "full: every layer trained; output: hidden layers frozen at init, only the output layer trained "
              "(the kernel proxy)",
     "alpha": "initialisation scale: He-initialised weights multiplied by alpha (the x-axis of Figure 6(c, d))",
-    "lr_c": "constant c of the learning rate lr = c / alpha^p",
-    "lr": "SGD step size c / alpha^p",
-    "lr_alpha_power": "power p of lr = c / alpha^p (0: a fixed step, the paper's CIFAR-10 setting)",
+    "lr_c": "constant c of the learning rate lr = c / max(alpha, alpha_floor)^p",
+    "lr": "SGD step size c / max(alpha, alpha_floor)^p",
+    "lr_alpha_power": "power p of lr = c / max(alpha, alpha_floor)^p (0: a fixed step, the paper's CIFAR-10 setting)",
+    "lr_alpha_floor": "alpha_floor of lr = c / max(alpha, alpha_floor)^p: a fixed step below it (0: no floor)",
     "seed": "seed of the initialisation and of the minibatch order",
 }
 
