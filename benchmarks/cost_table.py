@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -29,7 +28,6 @@ class RuleCost:
     max_rss_mb: float = 0.0
     longest_job: str = ""
     missing_cpu: int = 0
-    names: list[str] = field(default_factory=list)
 
 
 def _float(value: str | None) -> float | None:
@@ -60,7 +58,6 @@ def read_costs(benchmarks: Path) -> dict[str, RuleCost]:
         c.max_rss_mb = max(c.max_rss_mb, _float(row.get("max_rss")) or 0.0)
         if wall >= c.longest_s:
             c.longest_s, c.longest_job = wall, tsv.stem
-        c.names.append(tsv.stem)
     return costs
 
 
@@ -73,16 +70,18 @@ def markdown(costs: dict[str, RuleCost], wall: float | None = None, cores: int =
     """The table, sorted by CPU time, with a total row (and the run's utilisation when ``wall`` is given)."""
     lines = ["| rule (benchmark folder) | jobs | CPU time | sum of job wall times | longest job | max RSS (MB) |",
              "|---|---:|---:|---:|---|---:|"]
-    order: Iterable[tuple[str, RuleCost]] = sorted(costs.items(), key=lambda kv: -kv[1].cpu_s)
     tot_cpu = tot_wall = 0.0
-    tot_jobs = 0
-    for rule, c in order:
+    tot_jobs = missing = 0
+    for rule, c in sorted(costs.items(), key=lambda kv: -kv[1].cpu_s):
         tot_cpu += c.cpu_s
         tot_wall += c.wall_s
         tot_jobs += c.jobs
+        missing += c.missing_cpu
         lines.append(f"| `{rule}` | {c.jobs} | {_hms(c.cpu_s)} | {_hms(c.wall_s)} | "
                      f"{c.longest_s:.0f} s (`{c.longest_job}`) | {c.max_rss_mb:.0f} |")
     lines.append(f"| **all benchmarked jobs** | **{tot_jobs}** | **{_hms(tot_cpu)}** | **{_hms(tot_wall)}** | | |")
+    if missing:
+        lines += ["", f"{missing} benchmark records had no cpu_time: the CPU column leaves them out."]
     if wall:
         lines.append("")
         lines.append(f"Wall time of the run: {_hms(wall)} on {cores} cores; CPU time of the benchmarked jobs "
