@@ -74,8 +74,8 @@ def planned_jobs(workdir: Path, *configfiles: Path, target: str = "figures") -> 
     import re
 
     args = ["-n", target]
-    for cfg in configfiles:
-        args += ["--configfile", str(cfg)]
+    if configfiles:  # one flag, several files: a repeated --configfile flag would keep only its last file
+        args += ["--configfile", *map(str, configfiles)]
     out = snakemake(workdir, *args)
     assert out.returncode == 0, out.stderr[-3000:]
     text = out.stdout + out.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import torch
 import yaml
 
 from kr.experiments import all_claims
@@ -13,7 +14,7 @@ from kr.ledger import NOT_RUN
 from kr.experiments.realdata.claims import CLAIMS
 from kr.results import read_meta, read_table
 
-from .conftest import snakemake
+from .conftest import REPO, planned_jobs, snakemake
 
 TINY = {
     "figures": ["fig6c", "fig6c_ablation", "fig6d", "fig8"],
@@ -78,3 +79,30 @@ def test_realdata_workflow_tiny(tmp_path: Path) -> None:
     dry = snakemake(tmp_path, "-n", "--cores", "2", "-f", str(target.relative_to(tmp_path)), "--configfile", str(cfg))
     assert dry.returncode == 0, dry.stderr[-2000:]
     assert "mnist_train" in dry.stdout and "cifar_train" not in dry.stdout
+
+
+def test_mnist_init_presets_plan_both_inits(tmp_path: Path) -> None:
+    """The paper preset trains he and paired at every alpha x c and draws fig6c_ablation; the width-5,000
+    GPU ablation preset plans its 13 training jobs (alpha 1, 50 x 2 inits x 3 c, plus output-only), is
+    refused on a machine without CUDA before any job, and plans the same jobs with the device overridden."""
+    paper = yaml.safe_load((REPO / "presets" / "paper.yaml").read_text())
+    assert "fig6c_ablation" in paper["figures"] and paper["mnist"]["init"] == ["he", "paired"]
+    for sub in ("paper", "gpu", "mirror/MNIST/raw"):
+        (tmp_path / sub).mkdir(parents=True)
+    jobs = planned_jobs(tmp_path / "paper", REPO / "presets" / "paper.yaml")
+    n_grid = len(paper["mnist"]["alpha"]) * len(paper["mnist"]["lr"]["c"])
+    assert jobs["mnist_train_init"] == n_grid, jobs  # paired: every (alpha, c); he: the same + output-only
+    assert jobs["mnist_train"] == n_grid + len(paper["mnist"]["output_only"]["lr"]["c"]), jobs
+    assert jobs["mnist_ablation_aggregate"] == 1, jobs
+
+    mirror = tmp_path / "mirror"
+    gpu = REPO / "presets" / "mnist-ablation-gpu.yaml"
+    over = tmp_path / "over.yaml"
+    over.write_text(yaml.safe_dump({"data": {"mirror": str(mirror)}}))
+    if not torch.cuda.is_available():
+        out = snakemake(tmp_path / "gpu", "-n", "figures", "--configfile", str(gpu), str(over))
+        assert out.returncode != 0 and "mnist.device" in out.stdout + out.stderr
+    over.write_text(yaml.safe_dump({"data": {"mirror": str(mirror)}, "mnist": {"device": "cpu"}}))
+    jobs = planned_jobs(tmp_path / "gpu", gpu, over)
+    assert jobs["mnist_train"] == 2 * 3 + 1 and jobs["mnist_train_init"] == 2 * 3, jobs
+    assert jobs["mnist_select"] == 2 + 1 and jobs["mnist_select_init"] == 2, jobs
