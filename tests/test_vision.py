@@ -5,6 +5,7 @@ CPU only, offline: data are small synthetic arrays in the prepared-data format.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import subprocess
@@ -360,6 +361,31 @@ def test_output_only_plateau_counts_as_converged() -> None:
     assert res.epochs < 400
 
 
+def test_collapse_to_chance_stops_as_not_converged() -> None:
+    """A dead net (every hidden pre-activation 0: logits 0, loss ln K, zero gradients) stops after
+    ``chance_window`` evaluations as "chance", not converged; without the window it runs to the cap; a net
+    that learns is not stopped even with a window of 1."""
+    data = _data()
+    spec = TrainSpec(lr=0.05, batch_size=32, max_epochs=12, stop_at_fit=False, device="cpu", progress=False)
+
+    def dead() -> torch.nn.Module:
+        net = mlp(64, 32, 4, alpha=1.0, seed=0)
+        with torch.no_grad():
+            hidden_parameters(net)[0].zero_()
+        return net
+
+    res = train(dead(), data, dataclasses.replace(spec, chance_window=3))
+    assert res.reason == "chance" and not res.converged and not res.diverged and res.epochs == 3
+    assert res.records["train_loss"].iloc[-1] == pytest.approx(np.log(4))
+    res = train(dead(), data, spec)
+    assert res.reason == "max_epochs" and res.epochs == 12 and not res.converged
+    live = train(mlp(64, 128, 4, alpha=0.3, seed=0), _data(label_noise=0.3),
+                 TrainSpec(lr=0.05, batch_size=16, max_epochs=200, device="cpu", progress=False, chance_window=1))
+    assert live.reason == "fit" and live.converged
+    with pytest.raises(ValueError, match="chance_window"):
+        TrainSpec(lr=0.1, batch_size=8, max_epochs=2, chance_window=0)
+
+
 class _Interrupt(Exception):
     pass
 
@@ -595,6 +621,7 @@ def test_init_grid_planning_keeps_the_default_runs() -> None:
     params = rd_plan.run_params(quick)
     assert not {"init", "init_scale", "bias"} & set(params) and "init" not in params["output_only"]
     assert rd_plan.run_params({**quick, "init_scale": "variance", "bias": True})["init_scale"] == "variance"
+    assert "chance_window" not in params and rd_plan.run_params({**quick, "chance_window": 20})["chance_window"] == 20
     both = _defaults({"mnist": {"init": ["he", "paired"]}})["mnist"]
     points = rd_plan.selection_points(both)
     assert len(points) == 2 * 4 + 1 and {i for m, _, _, i in points if m == "output"} == {"he"}

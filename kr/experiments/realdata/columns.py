@@ -41,7 +41,8 @@ _OUTCOME: dict[str, str] = {
     "converged": "whether the run fitted the training set (100% accuracy) or, output-only runs, reached its loss "
                  "plateau; never after divergence",
     "diverged": "whether the training loss became non-finite",
-    "stop_reason": "why training stopped: fit, plateau, max_epochs or diverged",
+    "stop_reason": "why training stopped: fit, plateau, max_epochs, diverged or chance (collapsed to chance-level "
+                   "loss and accuracy)",
     "epochs": "epochs trained in total [epochs]",
     "device": "device trained on (cpu or cuda)",
     "tf32": "whether TF32 matmuls and convolutions were allowed (CUDA only)",

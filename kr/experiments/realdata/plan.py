@@ -29,7 +29,7 @@ DEFAULT_INIT = "he"
 CIFAR_INITS = ("he", "centred")
 """Initialisations of the CIFAR-10 network (``cifar.init``): uniform He x alpha, or its centred version."""
 
-NON_GRID_DEFAULTS = {"init_scale": "std", "bias": False}
+NON_GRID_DEFAULTS = {"init_scale": "std", "bias": False, "chance_window": None}
 """Section keys left out of a training job's params while at these values (see :func:`run_params`)."""
 
 DATASET_TABLES = {"mnist": "mnist", "cifar": "cifar"}
@@ -91,7 +91,7 @@ def run_params(section: Mapping[str, Any]) -> dict[str, Any]:
     """The section minus its grids (alpha, seeds, lr constants, init) and claims: a training job's params.
 
     Changing a grid then adds or drops jobs without rerunning the others.
-    ``init_scale``, ``bias`` and ``lr.alpha_floor`` are left out while at their
+    ``init_scale``, ``bias``, ``chance_window`` and ``lr.alpha_floor`` are left out while at their
     defaults (:data:`NON_GRID_DEFAULTS`, the paper's reading; no floor), so the params of a
     default run are those it had before these switches existed (not rerun);
     any other value is in the params (a change reruns the jobs).

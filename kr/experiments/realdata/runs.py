@@ -117,6 +117,7 @@ def train_spec(section: Mapping[str, Any], model: str, alpha: float, c: float, s
         eval_batch_size=int(s["eval_batch_size"]),
         plateau_rtol=s.get("plateau_rtol") if model == "output" else None,
         plateau_window=int(s.get("plateau_window", 5)),
+        chance_window=None if s.get("chance_window") is None else int(s["chance_window"]),
         checkpoint_every=int(s["checkpoint_every"]),
         device=str(s["device"]),
         tf32=bool(s["tf32"]),

@@ -11,11 +11,14 @@ Stopping: at 100% training accuracy (``stop_at_fit``; MNIST, as in the paper),
 or after ``max_epochs`` (CIFAR-10: the paper runs 2,000 epochs), or when the
 training loss stops changing (``plateau_rtol``; the output-layer-only
 baseline, whose convex problem cannot reach 100% training accuracy), or when
-the loss turns non-finite (``diverged``).  (Plateau: the mean training loss of the
-last ``plateau_window`` evaluations within ``plateau_rtol`` of the mean of the
-``plateau_window`` before, robust to SGD noise.)  ``converged`` is True when the run
-fitted the training set, or reached its plateau criterion; never after a
-divergence.
+the loss turns non-finite (``diverged``), or - with ``chance_window`` set -
+when the network has collapsed to chance (``chance``: the last
+``chance_window`` evaluations all at chance-level loss and accuracy, see
+:func:`_at_chance`; e.g. every ReLU dead after a too-large step).  (Plateau:
+the mean training loss of the last ``plateau_window`` evaluations within
+``plateau_rtol`` of the mean of the ``plateau_window`` before, robust to SGD
+noise.)  ``converged`` is True when the run fitted the training set, or
+reached its plateau criterion; never after a divergence or a collapse.
 
 Long runs checkpoint every ``checkpoint_every`` epochs (model, optimiser,
 shuffling-RNG state, records; written atomically) and :func:`train` resumes
@@ -76,6 +79,12 @@ log = logging.getLogger("kr")
 PLATEAU_MIN_DROP = 0.1
 """A loss plateau counts as convergence only after the loss fell by this fraction from its first evaluation."""
 
+CHANCE_LOSS_RTOL = 0.05
+"""At chance: the training loss within this fraction of ln(n_classes) (the loss of uniform predictions)."""
+
+CHANCE_ACC_FACTOR = 2.0
+"""At chance: the training accuracy at most this multiple of 1 / n_classes."""
+
 RECORD_COLUMNS = ["epoch", "train_loss", "train_acc", "running_loss", "val_error", "test_loss", "test_error",
                   "elapsed_s"]
 """Columns of :attr:`TrainResult.records` (``elapsed_s``: training time so far, resumes included)."""
@@ -94,6 +103,7 @@ class TrainSpec:
     eval_batch_size: int = 4096
     plateau_rtol: float | None = None
     plateau_window: int = 5
+    chance_window: int | None = None
     checkpoint_every: int = 0
     device: str = "auto"
     tf32: bool = True
@@ -107,6 +117,8 @@ class TrainSpec:
                 raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
         if self.checkpoint_every < 0:
             raise ValueError(f"checkpoint_every must be >= 0 (0: never), got {self.checkpoint_every!r}")
+        if self.chance_window is not None and int(self.chance_window) < 1:
+            raise ValueError(f"chance_window must be an integer >= 1 or None, got {self.chance_window!r}")
         if self.plateau_rtol is not None and not self.plateau_rtol > 0:
             raise ValueError(f"plateau_rtol must be > 0 or None, got {self.plateau_rtol!r}")
         if self.device not in ("auto", "cpu", "cuda"):
@@ -134,7 +146,7 @@ class TrainResult:
     records: pd.DataFrame
     converged: bool
     diverged: bool
-    reason: str  # "fit", "plateau", "max_epochs" or "diverged"
+    reason: str  # "fit", "plateau", "max_epochs", "diverged" or "chance"
     epochs: int
     device: str
     tf32: bool
@@ -243,6 +255,8 @@ def checkpoint_fingerprint(spec: TrainSpec, **extra: Any) -> dict[str, Any]:
     d = dataclasses.asdict(spec)
     for k in ("progress", "checkpoint_every"):
         d.pop(k)
+    if d["chance_window"] is None:  # off: the fingerprint of checkpoints written before the switch existed
+        d.pop("chance_window")
     return {**d, **{k: (v if isinstance(v, (int, float, str, bool, type(None))) else repr(v))
                     for k, v in extra.items()}}
 
@@ -299,6 +313,28 @@ def _plateaued(losses: list[float], rtol: float | None, window: int) -> bool:
     new = float(np.mean(losses[-window:]))
     fell = new <= (1.0 - PLATEAU_MIN_DROP) * losses[0]  # a run stuck at its initial loss has not converged
     return fell and abs(old - new) <= rtol * abs(old)
+
+
+def _at_chance(records: list[dict[str, float]], window: int | None, n_classes: int) -> bool:
+    """The last ``window`` evaluations all at chance: train loss within ``CHANCE_LOSS_RTOL`` of
+    ln(n_classes) and train accuracy at most ``CHANCE_ACC_FACTOR / n_classes``.
+
+    A net that learns has a falling loss and a rising accuracy; one stuck at
+    uniform predictions (a dead or saturated net) sits at ln(K) and ~1/K.
+
+    >>> at = {"train_loss": 2.30, "train_acc": 0.10}
+    >>> _at_chance([at] * 3, 3, 10), _at_chance([at] * 2, 3, 10), _at_chance([at] * 3, None, 10)
+    (True, False, False)
+    >>> _at_chance([at, at, {"train_loss": 2.30, "train_acc": 0.35}], 3, 10)  # learning
+    False
+    >>> _at_chance([{"train_loss": 1e4, "train_acc": 0.11}] * 3, 3, 10)  # a large-alpha start: not at chance
+    False
+    """
+    if window is None or len(records) < window:
+        return False
+    chance_loss = math.log(n_classes)
+    return all(abs(r["train_loss"] - chance_loss) <= CHANCE_LOSS_RTOL * chance_loss
+               and r["train_acc"] <= CHANCE_ACC_FACTOR / n_classes for r in records[-window:])
 
 
 def sgd_epoch(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, batch_size: int,
@@ -371,6 +407,7 @@ def train(
         log.info("resumed from %s after epoch %d", ckpt_path, resumed_from)
 
     n = len(data.train_y)
+    n_classes = int(data.train_y.max()) + 1 if spec.chance_window is not None else 0
     t0 = time.perf_counter()
     reason, diverged, fitted = "max_epochs", False, bool(records and records[-1]["train_acc"] == 1.0)
     done = False
@@ -395,6 +432,8 @@ def train(
             elif not diverged and _plateaued([r["train_loss"] for r in records], spec.plateau_rtol,
                                              spec.plateau_window):
                 reason, done = "plateau", True
+            elif not diverged and _at_chance(records, spec.chance_window, n_classes):
+                reason, done = "chance", True
         if ckpt_path is not None and spec.checkpoint_every and epoch % spec.checkpoint_every == 0 and not done:
             _save_checkpoint(ckpt_path, {
                 "fingerprint": fp, "epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
