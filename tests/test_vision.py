@@ -800,3 +800,11 @@ def test_fig6c_ablation_draws_lines_per_init_and_marks_the_rest() -> None:
     line = fig.axes[0].containers[0]
     assert list(line.lines[0].get_xdata()) == [0.5, 2.0, 50.0]
     matplotlib.pyplot.close(fig)
+    # an unfitted alpha between fitted ones breaks the line (a NaN there), in both figures
+    table = _ablation_table({"he": paper, "paired": paper}, unfit=(("he", 2.0),))
+    for name, key in (("fig6c_ablation", "mnist_ablation"), ("fig6c", "mnist")):
+        fig = FIGURES[name]({key: table})
+        line = next(c for c in fig.axes[0].containers if c.get_label().startswith("all layers")).lines[0]
+        assert list(line.get_xdata()) == [0.5, 2.0, 50.0, 100.0], name
+        assert np.isnan(np.asarray(line.get_ydata(), dtype=float)).tolist() == [False, True, False, False], name
+        matplotlib.pyplot.close(fig)

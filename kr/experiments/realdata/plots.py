@@ -55,7 +55,7 @@ def _error_vs_alpha(df: pd.DataFrame, dataset: str, title: str) -> Figure:
     ok, bad = split_converged(full)
     fig, ax = plt.subplots(figsize=(4.8, 3.5))
     if len(ok):
-        a, err, lo, hi = _ci_bars(ok)
+        a, err, lo, hi = _break_at(_ci_bars(ok), bad)
         tuned = df[df["model"] == "full"].groupby(["alpha", "seed"]).size().max() > 1
         how = "lr tuned per alpha" if tuned else "lr " + ", ".join(f"{v:.3g}" for v in sorted(full["lr"].unique()))
         ax.errorbar(a, err, yerr=[lo, hi], ls="--", marker="o", color="tab:blue", capsize=2,
@@ -106,6 +106,24 @@ def _ci_bars(runs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     return a[:, 0], a[:, 1], a[:, 2], a[:, 3]
 
 
+def _break_at(bars: tuple[np.ndarray, ...], unfitted: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """``(alpha, err, below, above)`` with a NaN row at every alpha between the first and the last that has
+    only not-converged runs, so that the dashed line is broken there instead of drawn across the red cross.
+
+    >>> x, y, lo, hi = _break_at((np.array([1.0, 10.0]),) * 4, pd.DataFrame({"alpha": [2.0, 10.0, 50.0]}))
+    >>> x.tolist(), np.isnan(y).tolist()
+    ([1.0, 2.0, 10.0], [False, True, False])
+    """
+    x = bars[0]
+    gaps = np.array(sorted(set(unfitted["alpha"].astype(float)) - set(x.tolist())), dtype=float)
+    gaps = gaps[(gaps > x.min()) & (gaps < x.max())] if len(x) else gaps[:0]  # only where a line would cross
+    if not len(gaps):
+        return bars
+    order = np.argsort(np.concatenate([x, gaps]), kind="stable")
+    nan = np.full(len(gaps), np.nan)
+    return (np.concatenate([x, gaps])[order],) + tuple(np.concatenate([b, nan])[order] for b in bars[1:])
+
+
 def fig6c_ablation(tables: Tables) -> Figure:
     """MNIST init ablation: test error against alpha, one line per init (selected lr, converged runs).
 
@@ -114,7 +132,7 @@ def fig6c_ablation(tables: Tables) -> Figure:
     shaded); the paper's three numbers are black open markers (its
     output-layer-only level just right of the largest alpha).  Non-converged
     selected runs are red crosses (one cross shape per init), never part of a
-    line; the y axis is logarithmic when the errors span more than a decade.
+    line (the line is broken at them); the y axis is logarithmic when the errors span more than a decade.
     """
     df = with_init(tables["mnist_ablation"])
     sel = df[df["selected"].astype(bool)].assign(test_error_pct=lambda d: 100.0 * d["test_error"])
@@ -133,7 +151,7 @@ def fig6c_ablation(tables: Tables) -> Figure:
             ax.scatter(bad["alpha"], bad["test_error_pct"].fillna(100.0), color="red", zorder=5, s=40,
                        marker=NOT_CONVERGED_MARKER.get(init, "x"), label=f"not converged, init {init}")
         if len(ok):
-            x, y, below, above = _ci_bars(ok)
+            x, y, below, above = _break_at(_ci_bars(ok), bad)
             ax.errorbar(x, y, yerr=[below, above], ls="--", marker=marker, color=color, capsize=2, ms=4,
                         label=f"all layers, init {init}")
         if len(o_ok):
